@@ -1,0 +1,44 @@
+"""Time source. Everything that depends on "now" takes a Clock so tests can move time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FrozenClock:
+    """A clock that only moves when told to (tests, deterministic seeding)."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 4, 1, 0, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("FrozenClock needs a timezone-aware datetime")
+        self.current = instant
+
+
+def today_jst(clock: Clock) -> date:
+    """Japanese dates (受付日, 資格取得日 …) are calendar days in JST."""
+    return clock.now().astimezone(JST).date()

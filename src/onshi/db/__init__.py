@@ -1,0 +1,1 @@
+"""Database: engine, declarative base, column types, the request transaction, migrations."""

@@ -1,0 +1,186 @@
+"""One frozen settings object, built from the environment (``Settings.from_env``) or by tests.
+
+Bad values fail at start-up with a message naming the variable; nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["development", "test", "production"]
+_ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
+_MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class ConsentRules:
+    """Reader consent flow. The seed documents' flow is the default; the 2024-10 rules replace
+    the per-kind questions with one 包括同意 and drop the 限度額 step (always provided)."""
+
+    comprehensive_consent: bool = False
+    limit_consent_step: bool = True
+    consent_hours: int = 24
+
+
+@dataclass(frozen=True)
+class CertificateRules:
+    grace_months: int = 3
+    expiry_warning_months: int = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment = "development"
+    database_url: str = "sqlite:///var/onshi.sqlite3"
+    data_dir: Path = Path("var")
+    secret_key: str = field(default="", repr=False)
+    my_number_key: str = field(default="", repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_origin: str = "http://127.0.0.1:8000"
+    secure_cookies: bool = True
+    jpki_trust_anchors: tuple[Path, ...] = ()
+    jpki_crls: tuple[Path, ...] = ()
+    consent: ConsentRules = ConsentRules()
+    certificates: CertificateRules = CertificateRules()
+    sign_in_attempts_per_window: int = 5
+    sign_in_window_seconds: int = 300
+    session_hours: int = 8
+
+    def __post_init__(self) -> None:
+        if self.environment not in _ENVIRONMENTS:
+            raise SettingsError(
+                f"ONSHI_ENV must be one of {', '.join(_ENVIRONMENTS)}, not {self.environment!r}"
+            )
+        for name in ("secret_key", "my_number_key"):
+            value = getattr(self, name)
+            if len(value) < _MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"ONSHI_{name.upper()} must be at least {_MIN_SECRET_LENGTH} characters"
+                )
+        if self.secret_key == self.my_number_key:
+            raise SettingsError("ONSHI_SECRET_KEY and ONSHI_MY_NUMBER_KEY must differ")
+        if not self.database_url.startswith(("sqlite", "postgresql")):
+            raise SettingsError("ONSHI_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"ONSHI_PORT must be 1–65535, not {self.port}")
+        if not 1 <= self.consent.consent_hours <= 24 * 31:
+            raise SettingsError("ONSHI_CONSENT_HOURS must be between 1 and 744")
+        if self.environment == "production" and not self.secure_cookies:
+            raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
+        for path in (*self.jpki_trust_anchors, *self.jpki_crls):
+            if not path.is_file():
+                raise SettingsError(f"JPKI file not found: {path}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_https(self) -> bool:
+        return self.public_origin.startswith("https://")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        environment = env.get("ONSHI_ENV", "development")
+        data_dir = Path(env.get("ONSHI_DATA_DIR", "var"))
+        secret_key = env.get("ONSHI_SECRET_KEY", "")
+        my_number_key = env.get("ONSHI_MY_NUMBER_KEY", "")
+        if environment == "development" and not (secret_key and my_number_key):
+            generated = _development_secrets(data_dir)
+            secret_key = secret_key or generated["secret_key"]
+            my_number_key = my_number_key or generated["my_number_key"]
+        host = env.get("ONSHI_HOST", "127.0.0.1")
+        port = _int(env, "ONSHI_PORT", 8000)
+        return cls(
+            environment=environment,  # type: ignore[arg-type]
+            database_url=normalise_database_url(
+                env.get("ONSHI_DATABASE_URL", f"sqlite:///{data_dir / 'onshi.sqlite3'}")
+            ),
+            data_dir=data_dir,
+            secret_key=secret_key,
+            my_number_key=my_number_key,
+            host=host,
+            port=port,
+            public_origin=env.get("ONSHI_PUBLIC_ORIGIN", f"http://{host}:{port}"),
+            secure_cookies=_bool(env, "ONSHI_SECURE_COOKIES", True),
+            jpki_trust_anchors=_paths(env, "ONSHI_JPKI_TRUST_ANCHORS"),
+            jpki_crls=_paths(env, "ONSHI_JPKI_CRLS"),
+            consent=ConsentRules(
+                comprehensive_consent=_bool(env, "ONSHI_COMPREHENSIVE_CONSENT", False),
+                limit_consent_step=_bool(env, "ONSHI_LIMIT_CONSENT_STEP", True),
+                consent_hours=_int(env, "ONSHI_CONSENT_HOURS", 24),
+            ),
+            certificates=CertificateRules(
+                grace_months=_int(env, "ONSHI_CERT_GRACE_MONTHS", 3),
+                expiry_warning_months=_int(env, "ONSHI_CERT_WARNING_MONTHS", 3),
+            ),
+            sign_in_attempts_per_window=_int(env, "ONSHI_SIGN_IN_ATTEMPTS", 5),
+            sign_in_window_seconds=_int(env, "ONSHI_SIGN_IN_WINDOW_SECONDS", 300),
+            session_hours=_int(env, "ONSHI_SESSION_HOURS", 8),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver the URL names (or none)."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _development_secrets(data_dir: Path) -> dict[str, str]:
+    """Development only: generate secrets once and keep them in the data directory."""
+    path = data_dir / "development-secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    data_dir.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "secret_key": secrets.token_urlsafe(48),
+        "my_number_key": secrets.token_urlsafe(48),
+    }
+    path.write_text(json.dumps(generated))
+    path.chmod(0o600)
+    return generated
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _paths(env: Mapping[str, str], name: str) -> tuple[Path, ...]:
+    raw = env.get(name, "")
+    return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
