@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pyscard (the reader extra) builds from source: after the system packages are in place.
+READER_STAMP := $(VENV)/.installed-reader
 export ONSHI_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint typecheck format bench install clean
+.PHONY: run test test-prerequisites lint typecheck format bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +22,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/onshi run-demo
 
-test: $(STAMP)
+# Debian packages the tests need (Chromium, pcscd, vpcd, libpcsclite-dev, swig): installed when
+# run as root, otherwise named with the command to install them. Standard library only.
+test-prerequisites: $(STAMP)
 	$(BIN)/python -m onshi.devtools.test_prerequisites
+
+$(READER_STAMP): pyproject.toml $(STAMP) | test-prerequisites
+	$(BIN)/python -m pip install --quiet -e ".[dev,reader]"
+	touch $(READER_STAMP)
+
+test: test-prerequisites $(READER_STAMP)
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest e2e
 
