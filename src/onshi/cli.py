@@ -76,7 +76,9 @@ def _load_command_modules() -> None:
         importlib.import_module(module)
 
 
-CLI_MODULES: tuple[str, ...] = ()
+CLI_MODULES: tuple[str, ...] = (
+    "onshi.pki.cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
