@@ -9,7 +9,17 @@ from sqlalchemy import MetaData
 from onshi.db.base import Base
 
 # Each domain package with a ``models`` module is listed here once.
-MODEL_MODULES: tuple[str, ...] = ()
+MODEL_MODULES: tuple[str, ...] = (
+    "onshi.identity.models",
+    "onshi.qualification.models",
+    "onshi.institutions.models",
+    "onshi.devices.models",
+    "onshi.accounts.models",
+    "onshi.verification.models",
+    "onshi.consent.models",
+    "onshi.records.models",
+    "onshi.audit.models",
+)
 
 
 def load_all_models() -> MetaData:

@@ -1,0 +1,1 @@
+"""Accounts: staff and patient accounts, passkeys, enrolment codes, sessions, sign-in limits."""

@@ -1,0 +1,1 @@
+"""Consent: the patient's consent to an institution viewing their medical data."""

@@ -1,0 +1,1 @@
+"""Devices: reception card readers (reader_bridge) paired with an institution."""

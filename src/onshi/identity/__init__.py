@@ -1,0 +1,1 @@
+"""Identity: insurer-side member identities, the simulated resident registry, card links."""

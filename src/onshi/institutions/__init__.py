@@ -1,0 +1,1 @@
+"""Institutions: 医療機関等 (hospitals, clinics, dental clinics, pharmacies)."""

@@ -1,0 +1,1 @@
+"""Records: drug, health-check, clinical and medical-expense data of a person."""
