@@ -89,7 +89,7 @@ def prefecture_by_short_name(short_name: str) -> Prefecture | None:
 
 @cache
 def uptake_by_prefecture() -> tuple[PrefectureUptake, ...]:
-    """Uptake per prefecture and facility type on 2023-06-18, ending with ``national_total`` rows."""
+    """Uptake per prefecture and facility type on 2023-06-18; last come ``national_total`` rows."""
     columns = ("prefecture", "type", "facilities", "card_reader_applied", "ready", "operating")
     return tuple(
         PrefectureUptake(
@@ -202,9 +202,7 @@ def misregistration_periods() -> tuple[MisregistrationPeriod, ...]:
             period_end=_csv.required_date(row, "period_end"),
             wrong_my_number_registrations=_csv.required_int(row, "wrong_my_number_registrations"),
             of_which_data_viewed=_csv.required_int(row, "of_which_data_viewed"),
-            qualification_checks_in_period=_csv.required_int(
-                row, "qualification_checks_in_period"
-            ),
+            qualification_checks_in_period=_csv.required_int(row, "qualification_checks_in_period"),
         )
         for row in _csv.read_rows(
             "misregistration_cases.csv",

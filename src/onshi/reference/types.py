@@ -9,7 +9,7 @@ from typing import Literal
 
 #: The four facility types of the published uptake and usage tables.
 FacilityType = Literal["hospital", "medical_clinic", "dental_clinic", "pharmacy"]
-#: ``type`` of the national tables (uptake_national, usage): a facility type or ``total`` (all facilities).
+#: ``type`` of the national tables (uptake_national, usage): a facility type or ``total``.
 NationalType = Literal["hospital", "medical_clinic", "dental_clinic", "pharmacy", "total"]
 #: ``type`` column of uptake_history_national.csv: a facility type, all facilities, or people.
 HistoryType = Literal["hospital", "medical_clinic", "dental_clinic", "pharmacy", "total", "people"]
