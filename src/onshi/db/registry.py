@@ -15,6 +15,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.institutions.models",
     "onshi.devices.models",
     "onshi.accounts.models",
+    "onshi.accounts.passkey_models",
     "onshi.verification.models",
     "onshi.consent.models",
     "onshi.records.models",
