@@ -56,6 +56,7 @@ class Settings:
     sign_in_attempts_per_window: int = 5
     sign_in_window_seconds: int = 300
     session_hours: int = 8
+    session_idle_minutes: int = 30
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
@@ -76,6 +77,10 @@ class Settings:
             raise SettingsError(f"ONSHI_PORT must be 1–65535, not {self.port}")
         if not 1 <= self.consent.consent_hours <= 24 * 31:
             raise SettingsError("ONSHI_CONSENT_HOURS must be between 1 and 744")
+        if not 1 <= self.session_idle_minutes <= self.session_hours * 60:
+            raise SettingsError(
+                "ONSHI_SESSION_IDLE_MINUTES must be between 1 and the session length in minutes"
+            )
         if self.environment == "production" and not self.secure_cookies:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
@@ -132,6 +137,7 @@ class Settings:
             sign_in_attempts_per_window=_int(env, "ONSHI_SIGN_IN_ATTEMPTS", 5),
             sign_in_window_seconds=_int(env, "ONSHI_SIGN_IN_WINDOW_SECONDS", 300),
             session_hours=_int(env, "ONSHI_SESSION_HOURS", 8),
+            session_idle_minutes=_int(env, "ONSHI_SESSION_IDLE_MINUTES", 30),
         )
 
 
