@@ -1,0 +1,1 @@
+"""End-to-end tests: Playwright drives Debian's Chromium against the real server (a subprocess)."""
