@@ -4,8 +4,10 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, utils
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+from cryptography.x509.oid import NameOID
 
 from onshi.pki import (
     CertificateError,
@@ -280,3 +282,64 @@ def test_fingerprint_is_sha256_of_der(dev_pki: DevelopmentPKI, issue_card: Issue
     der = cert.public_bytes(serialization.Encoding.DER)
     assert certificate_fingerprint(cert) == hashlib.sha256(der).hexdigest()
     assert certificate_fingerprint(der) == hashlib.sha256(der).hexdigest()
+
+
+def _key_usage(digital_signature: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=not digital_signature,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+_UNKNOWN = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00")
+
+
+@pytest.mark.parametrize(
+    ("extensions", "accepted"),
+    [
+        ([(_key_usage(True), True)], True),  # no SAN, no EKU: what JPKI issues
+        ([], False),  # keyUsage is required
+        ([(_key_usage(False), True)], False),  # … with digitalSignature
+        ([(_key_usage(True), True), (_UNKNOWN, True)], False),  # unknown critical extension
+        ([(_key_usage(True), True), (_UNKNOWN, False)], True),  # unknown non-critical: ignored
+        (
+            [(_key_usage(True), True), (x509.BasicConstraints(ca=True, path_length=None), True)],
+            False,
+        ),
+    ],
+)
+def test_jpki_extension_policy(
+    dev_pki: DevelopmentPKI,
+    trust_at: TrustAt,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+    accepted: bool,
+) -> None:
+    ca_key = serialization.load_pem_private_key(dev_pki.ca_key_path.read_bytes(), None)
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    at = T0 + timedelta(days=1)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "0123ABCD")]))
+        .issuer_name(dev_pki.ca_certificate().subject)
+        .public_key(generate_rsa_key().public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(T0)
+        .not_valid_after(T0 + timedelta(days=365))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    store = trust_at(at)
+    if accepted:
+        assert store.verify(cert, at=at).serial_number == cert.serial_number
+    else:
+        with pytest.raises(CertificateError) as exc:
+            store.verify(cert, at=at)
+        assert _code(exc) == "certificate.untrusted"
