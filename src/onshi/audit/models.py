@@ -12,7 +12,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
@@ -84,6 +94,13 @@ class AuditChainHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
     __table_args__ = (CheckConstraint(f"id = {CHAIN_HEAD_ID}", name="single_row"),)
+
+
+@event.listens_for(AuditChainHead.__table__, "after_create")
+def _insert_chain_head(target: Table, connection: Connection, **_kw: Any) -> None:
+    """``metadata.create_all`` (tests, scratch databases) gets the head row the migration
+    inserts."""
+    connection.execute(target.insert().values(id=CHAIN_HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
 
 
 class DataAccess(IdMixin, Base):
