@@ -28,9 +28,11 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import (
+    base64url_to_bytes,
     options_to_json_dict,
     parse_authentication_credential_json,
     parse_authenticator_data,
+    parse_client_data_json,
     parse_registration_credential_json,
 )
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
@@ -302,6 +304,18 @@ def verify_authentication(
         new_sign_count=new_count,
         backed_up=verified.credential_backed_up,
     )
+
+
+def claimed_challenge(credential: str | Mapping[str, Any], *, registration: bool) -> bytes:
+    """The challenge the browser says it signed (from ``clientDataJSON``), used only to find the
+    stored challenge; verification then compares it with that stored value."""
+    error = RegistrationRejectedError if registration else AuthenticationRejectedError
+    try:
+        data = json.loads(_as_json_text(credential))
+        client_data = parse_client_data_json(base64url_to_bytes(data["response"]["clientDataJSON"]))
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise error(f"clientDataJSON unreadable: {exc}") from exc
+    return client_data.challenge
 
 
 def reported_sign_count(assertion: Assertion) -> int:
