@@ -78,12 +78,15 @@ def onshi_server(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[OnshiServer]:
     server = OnshiServer(data_dir=tmp_path_factory.mktemp("onshi-e2e"))
+    failure = ""
     try:
         server.prepare()
         server.start()
     except ServerError as exc:
         server.stop()
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure:
+        pytest.fail(failure, pytrace=False)
     pytestconfig.stash[_SERVER_KEY] = server
     try:
         yield server
