@@ -17,6 +17,7 @@ Checks run in a fixed order, and the first failure is the error:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,7 @@ from onshi.pki.profile import MIN_RSA_KEY_SIZE, shift_jst_months
 from onshi.settings import Settings
 
 CertificateInput = x509.Certificate | bytes | str
+_SHA256 = hashes.SHA256()
 
 
 @dataclass(frozen=True)
@@ -76,18 +78,29 @@ class _CrlIndex:
 
 def certificate_fingerprint(certificate: CertificateInput) -> str:
     """SHA-256 of the DER certificate, lower-case hex: the key of the 利用登録 link."""
-    return parse_certificate(certificate).fingerprint(hashes.SHA256()).hex()
+    cert, der = _parse(certificate)
+    return hashlib.sha256(der).hexdigest() if der else _fingerprint(cert)
+
+
+def _fingerprint(cert: x509.Certificate) -> str:
+    return cert.fingerprint(_SHA256).hex()
 
 
 def parse_certificate(data: CertificateInput) -> x509.Certificate:
     """DER (as read from EF 000A, trailing padding allowed) or PEM → certificate."""
+    return _parse(data)[0]
+
+
+def _parse(data: CertificateInput) -> tuple[x509.Certificate, bytes | None]:
+    """The certificate and, when given as DER, its exact DER bytes (hashing them is cheaper)."""
     if isinstance(data, x509.Certificate):
-        return data
+        return data, None
     raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
     try:
         if raw.lstrip().startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(raw)
-        return x509.load_der_x509_certificate(_der_prefix(raw))
+            return x509.load_pem_x509_certificate(raw), None
+        der = _der_prefix(raw)
+        return x509.load_der_x509_certificate(der), der
     except ValueError:
         raise CertificateError(errors.MALFORMED) from None
 
@@ -119,7 +132,7 @@ def verify_card_signature(
     """
     public_key = _rsa_key(parse_certificate(certificate))
     try:
-        public_key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
+        public_key.verify(signature, challenge, padding.PKCS1v15(), _SHA256)
     except InvalidSignature:
         raise CertificateError(errors.BAD_SIGNATURE) from None
 
@@ -188,8 +201,11 @@ class TrustStore:
         self._store = Store(list(self.anchors))
         self._ee_policy = jpki_ee_policy()
         self._ca_policy = jpki_ca_policy()
-        self._fingerprints = {
-            anchor.fingerprint(hashes.SHA256()).hex(): anchor for anchor in self.anchors
+        self._fingerprints = {_fingerprint(anchor): anchor for anchor in self.anchors}
+        # The verifier hands back the very anchor objects of the Store: look them up by id
+        # (the tuple above keeps them alive) instead of hashing them again on every check.
+        self._anchor_fingerprints = {
+            id(anchor): fingerprint for fingerprint, anchor in self._fingerprints.items()
         }
         self._crls = self._index_crls(crls)
 
@@ -255,7 +271,7 @@ class TrustStore:
             raise ValueError("verification time must be timezone-aware")
         grace = self.grace_months if grace_months is None else grace_months
         warning = self.warning_months if warning_months is None else warning_months
-        cert = parse_certificate(certificate)
+        cert, der = _parse(certificate)
         _rsa_key(cert)
         not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
 
@@ -265,7 +281,7 @@ class TrustStore:
         anchor = self._chain_anchor(cert, chain_time)
         if not (anchor.not_valid_before_utc <= at <= anchor.not_valid_after_utc):
             raise CertificateError(errors.UNTRUSTED)
-        anchor_fingerprint = anchor.fingerprint(hashes.SHA256()).hex()
+        anchor_fingerprint = self._anchor_fingerprints.get(id(anchor)) or _fingerprint(anchor)
 
         # 2. Revocation.
         crl = self._crls.get(anchor_fingerprint)
@@ -297,7 +313,7 @@ class TrustStore:
             )
         return CertificateVerdict(
             certificate=cert,
-            fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
+            fingerprint=hashlib.sha256(der).hexdigest() if der else _fingerprint(cert),
             serial_number=cert.serial_number,
             anchor_fingerprint=anchor_fingerprint,
             not_before=not_before,
