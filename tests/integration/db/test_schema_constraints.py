@@ -163,9 +163,9 @@ def test_deleting_a_person_cascades_to_their_qualifications(db: Session) -> None
 def test_an_insurer_with_qualifications_cannot_be_deleted(db: Session) -> None:
     qualification = make_qualification(db)
     db.commit()
+    delete = text("DELETE FROM insurers WHERE id = :id")
     with pytest.raises(IntegrityError):
-        db.execute(text("DELETE FROM insurers WHERE id = :id"), {"id": qualification.insurer_id})
-        db.flush()
+        db.execute(delete, {"id": qualification.insurer_id})
     db.rollback()
 
 
