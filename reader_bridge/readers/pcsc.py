@@ -41,7 +41,8 @@ _CARD_GONE = {
     scard.SCARD_E_NO_SMARTCARD,
     scard.SCARD_W_UNPOWERED_CARD,
 }
-_MAX_WAIT_MS = 1000  # bound each blocking call so close() and deadlines are honoured
+_MAX_WAIT_MS = 1000
+REMOVAL_GRACE_MS = 600  # bound each blocking call so close() and deadlines are honoured
 
 
 def _error(rv: int) -> str:
@@ -70,7 +71,7 @@ class PcscConnection(Connection):
             raise ReaderUnavailableError("connection closed")
         rv, response = scard.SCardTransmit(self._card, self._protocol, list(apdu))
         if rv != scard.SCARD_S_SUCCESS:
-            if rv in _CARD_GONE:
+            if rv in _CARD_GONE or (rv not in _SERVICE_GONE and self._card_was_removed()):
                 raise CardRemovedError(f"{self.reader}: {_error(rv)}")
             if rv in _SERVICE_GONE:
                 raise ReaderUnavailableError(f"{self.reader}: {_error(rv)}")
@@ -79,6 +80,22 @@ class PcscConnection(Connection):
         if len(response) < 2:
             raise CardCommunicationError(f"{self.reader}: response of {len(response)} bytes")
         return bytes(response[:-2]), response[-2], response[-1]
+
+    def _card_was_removed(self) -> bool:
+        """After a failed exchange: was the card taken away? pcscd only notices at its next
+        presence poll (every 0.4 s), so wait up to `REMOVAL_GRACE_MS` for it to say so."""
+        rv, states = scard.SCardGetStatusChange(
+            self._context, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)]
+        )
+        if rv != scard.SCARD_S_SUCCESS:
+            return False
+        state = states[0][1] & ~scard.SCARD_STATE_CHANGED
+        if not _present(state):
+            return True
+        rv, states = scard.SCardGetStatusChange(
+            self._context, REMOVAL_GRACE_MS, [(self.reader, state)]
+        )
+        return rv == scard.SCARD_S_SUCCESS and not _present(states[0][1])
 
     def disconnect(self) -> None:
         """End the session, resetting the card so no PIN state outlives it."""
