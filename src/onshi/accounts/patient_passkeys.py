@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from onshi.accounts import passkeys
 from onshi.accounts.enrolment import open_invitation, use_code
-from onshi.accounts.models import PasskeyCredential, PatientAccount
+from onshi.accounts.errors import SignInRateLimitedError
+from onshi.accounts.models import PasskeyCredential, PatientAccount, SignInAttempt
 from onshi.accounts.passkey_models import Ceremony, PasskeyChallenge
 from onshi.accounts.passkeys import (
     AuthenticationRejectedError,
@@ -32,12 +33,15 @@ from onshi.accounts.passkeys import (
     RegistrationRejectedError,
     RelyingParty,
 )
+from onshi.accounts.services import SignInLimits, check_sign_in_allowed
 from onshi.audit.models import ActorKind
 from onshi.audit.services import record_audit
 from onshi.clock import Clock
 from onshi.identity.models import Person
 
 CHALLENGE_TTL = timedelta(minutes=5)
+# Attempt keys of passkey sign-ins live apart from staff sign-ins (``ip:passkey:<address>``).
+_PASSKEY_NAMESPACE = "passkey:"
 # Rows past expiry are deleted when new challenges are issued, after this grace period.
 _PURGE_AFTER = timedelta(hours=1)
 
@@ -66,7 +70,7 @@ class SignInResult:
 
     account_id: int | None
     person_id: int | None
-    error: PasskeyError | None
+    error: PasskeyError | SignInRateLimitedError | None
 
     @property
     def ok(self) -> bool:
@@ -126,8 +130,26 @@ def complete_enrolment(
 ) -> Enrolled:
     """Verify the new passkey, create the patient account (or add the passkey to the existing
     one, e.g. after a lost phone), and use up the code. Raises on any failure."""
+    # Every check comes before the first write, so a refused enrolment changes nothing.
     invitation = open_invitation(db, clock, code)
     challenge = passkeys.claimed_challenge(credential, registration=True)
+    browser = browser_digest(browser_token)
+    pending = db.scalar(
+        select(PasskeyChallenge.id).where(
+            *_fresh_challenge(clock, challenge, Ceremony.REGISTRATION, browser),
+            PasskeyChallenge.enrolment_code_id == invitation.code_id,
+        )
+    )
+    if pending is None:
+        raise RegistrationRejectedError("no fresh, unused challenge for this browser and code")
+    new = passkeys.verify_registration(rp, credential=credential, expected_challenge=challenge)
+    if (
+        db.scalar(
+            select(PasskeyCredential.id).where(PasskeyCredential.credential_id == new.credential_id)
+        )
+        is not None
+    ):
+        raise RegistrationRejectedError("credential id already registered")
     _consume_challenge(
         db,
         clock,
@@ -137,14 +159,6 @@ def complete_enrolment(
         enrolment_code_id=invitation.code_id,
         error=RegistrationRejectedError,
     )
-    new = passkeys.verify_registration(rp, credential=credential, expected_challenge=challenge)
-    if (
-        db.scalar(
-            select(PasskeyCredential.id).where(PasskeyCredential.credential_id == new.credential_id)
-        )
-        is not None
-    ):
-        raise RegistrationRejectedError("credential id already registered")
     now = clock.now()
     account = db.scalar(
         select(PatientAccount).where(PatientAccount.person_id == invitation.person_id)
@@ -209,9 +223,31 @@ def finish_sign_in(
     secret_key: str,
     credential: str | dict[str, Any],
     browser_token: str,
+    limits: SignInLimits,
+    client_ip: str,
 ) -> SignInResult:
     """Verify a passkey assertion. Never raises for a bad assertion: the result carries the
-    error, and the failure is audited."""
+    error, and the failure is audited.
+
+    Rate limit: the staff sign-in mechanism (``sign_in_attempts`` rows, same window and count)
+    keyed by the client address in a namespace of its own, ``ip:passkey:<address>``."""
+    attempt_key = f"ip:{_PASSKEY_NAMESPACE}{client_ip}"[:128]
+    try:
+        check_sign_in_allowed(
+            db, clock, limits, login_id="", client_ip=f"{_PASSKEY_NAMESPACE}{client_ip}"
+        )
+    except SignInRateLimitedError as locked:
+        record_audit(
+            db,
+            clock,
+            actor_kind=ActorKind.SYSTEM,
+            actor_id=None,
+            action="patient.sign_in_locked",
+            object_type="patient_account",
+            object_id="-",
+            details={"client_ip": client_ip, "retry_at": locked.retry_at.isoformat()},
+        )
+        return SignInResult(account_id=None, person_id=None, error=locked)
     account: PatientAccount | None = None
     try:
         assertion = passkeys.parse_assertion(credential)
@@ -247,7 +283,8 @@ def finish_sign_in(
             current_sign_count=stored.sign_count,
         )
     except PasskeyError as exc:
-        _audit_failure(db, clock, account, exc)
+        _record_attempt(db, clock, attempt_key, succeeded=False)
+        _audit_failure(db, clock, account, exc, client_ip)
         return SignInResult(
             account_id=account.id if account else None,
             person_id=account.person_id if account else None,
@@ -258,6 +295,7 @@ def finish_sign_in(
     stored.last_used_at = now
     account.last_sign_in_at = now
     db.flush()
+    _record_attempt(db, clock, attempt_key, succeeded=True)
     _audit(
         db,
         clock,
@@ -266,7 +304,7 @@ def finish_sign_in(
         action="patient.signed_in",
         object_type="passkey_credential",
         object_id=str(stored.id),
-        details={"sign_count": verified.new_sign_count},
+        details={"sign_count": verified.new_sign_count, "client_ip": client_ip},
     )
     return SignInResult(account_id=account.id, person_id=account.person_id, error=None)
 
@@ -320,24 +358,29 @@ def _consume_challenge(
     enrolment_code_id: int | None = None,
 ) -> None:
     """Use the challenge up, atomically (a conditional UPDATE: a replay finds it used)."""
-    now = clock.now()
-    conditions = [
-        PasskeyChallenge.challenge_hash == passkeys.challenge_digest(challenge),
-        PasskeyChallenge.ceremony == ceremony,
-        PasskeyChallenge.browser_hash == browser_digest(browser_token),
-        PasskeyChallenge.used_at.is_(None),
-        PasskeyChallenge.expires_at > now,
-    ]
+    conditions = _fresh_challenge(clock, challenge, ceremony, browser_digest(browser_token))
     if enrolment_code_id is not None:
         conditions.append(PasskeyChallenge.enrolment_code_id == enrolment_code_id)
     result = db.execute(
         update(PasskeyChallenge)
         .where(*conditions)
-        .values(used_at=now)
+        .values(used_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise error("no fresh, unused challenge for this browser")
+
+
+def _fresh_challenge(
+    clock: Clock, challenge: bytes, ceremony: Ceremony, browser_hash: str
+) -> list[ColumnElement[bool]]:
+    return [
+        PasskeyChallenge.challenge_hash == passkeys.challenge_digest(challenge),
+        PasskeyChallenge.ceremony == ceremony,
+        PasskeyChallenge.browser_hash == browser_hash,
+        PasskeyChallenge.used_at.is_(None),
+        PasskeyChallenge.expires_at > clock.now(),
+    ]
 
 
 # -- audit -------------------------------------------------------------------------------------
@@ -354,10 +397,11 @@ def _audit(
     object_id: str,
     details: dict[str, Any],
 ) -> None:
+    # Before the credential is known the actor is an anonymous browser: a system-observed event.
     record_audit(
         db,
         clock,
-        actor_kind=ActorKind.PATIENT,
+        actor_kind=ActorKind.PATIENT if account_id is not None else ActorKind.SYSTEM,
         actor_id=str(account_id) if account_id is not None else None,
         action=action,
         object_type=object_type,
@@ -367,8 +411,17 @@ def _audit(
     )
 
 
+def _record_attempt(db: Session, clock: Clock, key: str, *, succeeded: bool) -> None:
+    db.add(SignInAttempt(key=key, attempted_at=clock.now(), succeeded=succeeded))
+    db.flush()
+
+
 def _audit_failure(
-    db: Session, clock: Clock, account: PatientAccount | None, error: PasskeyError
+    db: Session,
+    clock: Clock,
+    account: PatientAccount | None,
+    error: PasskeyError,
+    client_ip: str,
 ) -> None:
     action = (
         "patient.passkey_clone_detected"
@@ -383,5 +436,5 @@ def _audit_failure(
         action=action,
         object_type="patient_account",
         object_id=str(account.id) if account else "-",
-        details={"code": error.code, "reason": error.reason[:200]},
+        details={"code": error.code, "reason": error.reason[:200], "client_ip": client_ip},
     )
