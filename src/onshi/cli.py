@@ -77,7 +77,9 @@ def _load_command_modules() -> None:
 
 
 CLI_MODULES: tuple[str, ...] = (
+    "onshi.accounts.cli",
     "onshi.pki.cli",
+    "onshi.seeding.commands",
 )
 
 

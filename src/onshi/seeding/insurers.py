@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from onshi import reference
 from onshi.identifiers.checkdigit import luhn_check_digit
@@ -32,6 +33,9 @@ class InsurerSpec:
     kind: str  # onshi.qualification.models.InsurerKind value
     prefecture_code: str
     houbetsu: str | None
+
+
+CREATED_AT = datetime(2015, 4, 1, tzinfo=UTC)
 
 
 def with_check_digit(payload: str) -> str:
@@ -128,6 +132,7 @@ def insurer_rows(catalogue: InsurerCatalogue) -> list[dict[str, object]]:
             "kind": s.kind,
             "prefecture_code": s.prefecture_code,
             "houbetsu": s.houbetsu,
+            "created_at": CREATED_AT,
         }
         for s in catalogue.insurers
     ]

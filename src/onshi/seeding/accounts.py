@@ -1,0 +1,69 @@
+"""Development-only demo staff accounts (through the accounts service, argon2-hashed) and the
+demo patient lookup."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
+
+from onshi.clock import SystemClock
+from onshi.db.registry import load_all_models
+from onshi.seeding.nation import SeedResult
+
+
+def create_demo_accounts(
+    engine: Engine, result: SeedResult, staff: tuple[tuple[str, str, str, str, str], ...]
+) -> None:
+    from onshi.accounts.models import StaffRole
+    from onshi.accounts.passwords import PasswordService
+    from onshi.accounts.services import create_staff_account
+    from onshi.qualification.models import Insurer
+
+    passwords = PasswordService.default()
+    clock = SystemClock()
+    with Session(engine) as db, db.begin():
+        for login, password, role, attached, name in staff:
+            institution_id = insurer_id = None
+            if role == "insurer_operator":
+                insurer_id = db.scalar(select(Insurer.id).where(Insurer.number == attached))
+            elif role != "administrator":
+                institution_id = result.demo_institutions.get(attached)
+                if institution_id is None:
+                    continue
+            create_staff_account(
+                db,
+                clock,
+                passwords,
+                login_id=login,
+                display_name=name,
+                password=password,
+                role=StaffRole(role),
+                institution_id=institution_id,
+                insurer_id=insurer_id,
+                emergency_permission=role == "doctor",
+            )
+
+
+def demo_patient(connection: Connection) -> tuple[int, str] | None:
+    """The demo patient: the person of the latest seeded card check at the demo hospital."""
+    tables = load_all_models().tables
+    staff, events, persons = (
+        tables["staff_accounts"],
+        tables["verification_events"],
+        tables["persons"],
+    )
+    hospital = connection.scalar(
+        select(staff.c.institution_id).where(staff.c.login_id == "demo-reception")
+    )
+    if hospital is None:
+        return None
+    row = connection.execute(
+        select(persons.c.id, persons.c.family_name, persons.c.given_name)
+        .join(events, events.c.person_id == persons.c.id)
+        .where(events.c.institution_id == hospital)
+        .order_by(events.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return int(row.id), f"{row.family_name}\u3000{row.given_name}"

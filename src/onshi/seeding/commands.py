@@ -1,0 +1,157 @@
+"""``onshi seed`` and ``onshi run-demo`` (``make run``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from datetime import date
+
+from onshi.cli import command
+from onshi.settings import Settings
+
+#: Development-only demo sign-ins (printed by run-demo; never created outside development/test).
+DEMO_STAFF: tuple[tuple[str, str, str, str, str], ...] = (
+    # login id, password, role, attached to, display name
+    ("demo-reception", "Onshi-Uketsuke-2026", "reception", "hospital", "受付 花子"),
+    ("demo-doctor", "Onshi-Ishi-2026!", "doctor", "hospital", "医師 太郎"),
+    ("demo-pharmacist", "Onshi-Yakuzai-2026", "pharmacist", "pharmacy", "薬剤師 次郎"),
+    ("demo-dentist", "Onshi-Shika-2026!", "dentist", "dental_clinic", "歯科医師 三郎"),
+    ("demo-insurer", "Onshi-Hokensha-2026", "insurer_operator", "01130012", "協会けんぽ 担当"),
+    ("demo-admin", "Onshi-Kanri-2026!", "administrator", "", "運用 管理者"),
+)
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _seed_options(parser: argparse.ArgumentParser) -> None:
+    from onshi.seeding.nation import DEFAULT_SEED
+
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed number")
+    parser.add_argument("--size", choices=("demo", "large"), default="demo")
+    parser.add_argument("--people", type=int, default=None, help="override the people count")
+    parser.add_argument(
+        "--institutions", type=int, default=None, help="institutions (0 = all 229k national)"
+    )
+    parser.add_argument("--records-years", type=int, default=5)
+    parser.add_argument(
+        "--as-of", type=_iso_date, default=None, help="reference date (default 2026-04-01)"
+    )
+
+
+def _config(args: argparse.Namespace) -> object:
+    from onshi.seeding.nation import SeedConfig
+
+    base = SeedConfig()
+    return SeedConfig(
+        seed=args.seed,
+        size=args.size,
+        people=args.people,
+        institutions=args.institutions,
+        records_years=args.records_years,
+        as_of=args.as_of or base.as_of,
+    )
+
+
+@command("seed", "fill an empty database with the GENERATED synthetic nation", _seed_options)
+def seed(args: argparse.Namespace, settings: Settings) -> int:
+    from onshi.seeding.nation import SeedConfig
+
+    config = _config(args)
+    assert isinstance(config, SeedConfig)
+    if config.people_count < 1 or config.records_years < 0:
+        print("seed: --people must be ≥ 1 and --records-years ≥ 0", file=sys.stderr)
+        return 2
+    return _seed(settings, config)
+
+
+def _seed(settings: Settings, config: object) -> int:
+    from onshi.db.engine import make_engine
+    from onshi.seeding.accounts import create_demo_accounts
+    from onshi.seeding.nation import SeedConfig, SeedRefused, seed_nation
+
+    assert isinstance(config, SeedConfig)
+    engine = make_engine(settings.database_url)
+    print(
+        f"seeding {config.size} nation (seed {config.seed}, {config.people_count:,} people) "
+        f"into {settings.database_url}"
+    )
+    try:
+        result = seed_nation(engine, settings.my_number_key, config, print)
+    except SeedRefused as exc:
+        print(f"seed: refused: {exc}", file=sys.stderr)
+        return 1
+    if settings.environment != "production":
+        create_demo_accounts(engine, result, DEMO_STAFF)
+    total = sum(result.counts.values())
+    print(f"seeded {total:,} rows in {result.seconds:,.1f} s ({total / result.seconds:,.0f} rows/s)")
+    for table, count in result.counts.items():
+        print(f"  {table:32} {count:>12,}")
+    engine.dispose()
+    return 0
+
+
+def demo_patient_instructions(settings: Settings, person_id: int | None) -> list[str]:
+    """HOOK for the passkey engineer: how the demo patient signs in to the portal (enrolment
+    code, passkey …). Until that path exists this only names the demo patient."""
+    return [f"  patient: demo person id {person_id} (sign-in: see the patient enrolment path)"]
+
+
+@command("run-demo", "migrate, seed the demo nation if empty, dev PKI, print sign-ins, serve")
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from onshi.cli import serve
+    from onshi.db.engine import make_engine
+    from onshi.db.migrate import upgrade
+    from onshi.db.registry import load_all_models
+    from onshi.seeding.accounts import demo_patient
+    from onshi.seeding.nation import SeedConfig, is_empty
+
+    if settings.environment == "production":
+        print("run-demo: refusing to run with ONSHI_ENV=production", file=sys.stderr)
+        return 2
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        empty = is_empty(connection)
+    if empty:
+        status = _seed(settings, SeedConfig())
+        if status:
+            return status
+    else:
+        print("database already seeded; keeping its data")
+    _dev_pki(settings)
+    metadata = load_all_models()
+    with engine.connect() as connection:
+        logins = set(
+            connection.execute(select(metadata.tables["staff_accounts"].c.login_id)).scalars()
+        )
+        patient = demo_patient(connection)
+    engine.dispose()
+    origin = settings.public_origin
+    print("\nDemo sign-ins (development only):")
+    for login, password, role, _attached, name in DEMO_STAFF:
+        if login in logins:
+            print(f"  {role:17} {origin}/  login {login}  password {password}  ({name})")
+    if patient is not None:
+        print(f"  demo patient: {patient[1]} (person id {patient[0]})")
+    for line in demo_patient_instructions(settings, patient[0] if patient else None):
+        print(line)
+    print()
+    return serve(argparse.Namespace(workers=1), settings)
+
+
+def _dev_pki(settings: Settings) -> None:
+    if importlib.util.find_spec("onshi.pki.cli") is None:
+        print("dev PKI: not available yet (onshi.pki.cli missing); skipped")
+        return
+    from onshi.clock import SystemClock
+    from onshi.pki import cli as pki_cli
+
+    pki_cli.run(argparse.Namespace(dir=None, pki_command="init"), settings, SystemClock())
