@@ -123,6 +123,21 @@ class RelyingParty:
         return cls(id=host, name=name, origin=origin)
 
 
+def passkey_origin(public_origin: str, environment: str) -> str:
+    """The origin patients must use for passkeys. Outside production a loopback IP origin
+    (the development default ``http://127.0.0.1:8000``) becomes ``localhost`` on the same port:
+    browsers refuse IP addresses as relying parties, and ``localhost`` reaches the same server."""
+    parts = urlsplit(public_origin)
+    if environment != "production" and parts.hostname in {"127.0.0.1", "::1"}:
+        port = f":{parts.port}" if parts.port is not None else ""
+        return f"{parts.scheme}://localhost{port}"
+    return public_origin.rstrip("/")
+
+
+def relying_party(public_origin: str, environment: str) -> RelyingParty:
+    return RelyingParty.from_origin(passkey_origin(public_origin, environment))
+
+
 @dataclass(frozen=True)
 class NewPasskey:
     """A verified registration, ready to be stored."""

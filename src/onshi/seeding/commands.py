@@ -97,9 +97,20 @@ def _seed(settings: Settings, config: object) -> int:
 
 
 def demo_patient_instructions(settings: Settings, person_id: int | None) -> list[str]:
-    """HOOK for the passkey engineer: how the demo patient signs in to the portal (enrolment
-    code, passkey …). Until that path exists this only names the demo patient."""
-    return [f"  patient: demo person id {person_id} (sign-in: see the patient enrolment path)"]
+    """How the demo patient signs in to the portal: a fresh one-time enrolment link (30
+    minutes) to create a passkey; afterwards /me/sign-in with that passkey."""
+    if person_id is None:
+        return []
+    from onshi.accounts.cli import issue_enrolment_url
+    from onshi.accounts.passkeys import passkey_origin
+
+    url, expiry = issue_enrolment_url(settings, person_id)
+    origin = passkey_origin(settings.public_origin, settings.environment)
+    return [
+        f"  patient enrolment (once, until {expiry}): {url}",
+        f"  patient sign-in with the passkey afterwards: {origin}/me/sign-in",
+        f"  new link: onshi patient-enrolment-code --person-id {person_id}",
+    ]
 
 
 @command("run-demo", "migrate, seed the demo nation if empty, dev PKI, print sign-ins, serve")

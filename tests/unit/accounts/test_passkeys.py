@@ -67,6 +67,24 @@ class TestRelyingParty:
         with pytest.raises(PasskeyConfigurationError):
             RelyingParty.from_origin(origin)
 
+    @pytest.mark.parametrize(
+        ("origin", "environment", "expected"),
+        [
+            ("http://127.0.0.1:8000", "development", "http://localhost:8000"),
+            ("http://[::1]:9000", "test", "http://localhost:9000"),
+            ("https://portal.example.jp/", "production", "https://portal.example.jp"),
+            ("http://127.0.0.1:8000", "production", "http://127.0.0.1:8000"),
+        ],
+    )
+    def test_passkey_origin_maps_loopback_ip_to_localhost_outside_production(
+        self, origin: str, environment: str, expected: str
+    ) -> None:
+        assert passkeys.passkey_origin(origin, environment) == expected
+
+    def test_relying_party_for_the_development_default(self) -> None:
+        rp = passkeys.relying_party("http://127.0.0.1:8000", "development")
+        assert (rp.id, rp.origin) == ("localhost", "http://localhost:8000")
+
 
 class TestOptions:
     def test_registration_options_require_resident_key_and_verification(self) -> None:
@@ -109,6 +127,26 @@ class TestOptions:
         assert len(first) == passkeys.CHALLENGE_BYTES
         assert passkeys.challenge_digest(first) != first.hex()
         assert len(passkeys.challenge_digest(first)) == 64
+
+
+class TestClaimedChallenge:
+    def test_reads_the_challenge_from_client_data(self) -> None:
+        auth = SoftAuthenticator(origin=ORIGIN)
+        options = passkeys.registration_options(
+            RP, challenge=b"q" * 32, user_handle=b"u" * 32, user_name="p", display_name="p"
+        )
+        response = auth.create(options)
+        assert passkeys.claimed_challenge(response, registration=True) == b"q" * 32
+        assert passkeys.claimed_challenge(json.dumps(response), registration=True) == b"q" * 32
+
+    @pytest.mark.parametrize(
+        "credential", ["", "[]", "{}", '{"response": {}}', '{"response": {"clientDataJSON": "!"}}']
+    )
+    def test_unreadable_is_a_rejection(self, credential: str) -> None:
+        with pytest.raises(RegistrationRejectedError):
+            passkeys.claimed_challenge(credential, registration=True)
+        with pytest.raises(AuthenticationRejectedError):
+            passkeys.claimed_challenge(credential, registration=False)
 
 
 class TestRegistration:
