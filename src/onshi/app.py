@@ -6,24 +6,50 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
+from onshi.accounts.passwords import PasswordService
+from onshi.accounts.schemas import Principal
+from onshi.accounts.services import resolve_session
 from onshi.clock import Clock, SystemClock
 from onshi.db.engine import make_engine, make_session_factory
 from onshi.settings import Settings
-from onshi.web.transaction import provide_db_session
+from onshi.web.dependencies import app_dependencies, session_policy
+from onshi.web.errors import exception_handlers
+from onshi.web.guards import audience_guard
+from onshi.web.i18n import Catalogue
+from onshi.web.middleware import CookieNames, WebContextConfig, WebContextMiddleware
+from onshi.web.rendering import STATIC_DIR, build_template_environment
+from onshi.web.routes import CSRF_EXEMPT_PREFIXES, build_routers
+from onshi.web.security import security_headers_hook
 
 
-@get("/healthz", sync_to_thread=False, include_in_schema=False)
+@get("/healthz", sync_to_thread=False, include_in_schema=False, opt={"audience": "public"})
 def healthz() -> str:
     return "ok"
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
+def create_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    passwords: PasswordService | None = None,
+) -> Litestar:
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     the_clock = clock or SystemClock()
+    catalogue = Catalogue.discover()
+    policy = session_policy(settings)
+
+    def resolve(token: str) -> Principal | None:
+        with session_factory() as db:
+            principal = resolve_session(db, the_clock, policy, token)
+            db.commit()
+            return principal
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -33,12 +59,30 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             engine.dispose()
 
     return Litestar(
-        route_handlers=[healthz],
-        dependencies={
-            "db": Provide(provide_db_session),
-            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
-            "clock": Provide(lambda: the_clock, sync_to_thread=False, use_cache=True),
-        },
+        route_handlers=[
+            healthz,
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], opt={"audience": "public"}
+            ),
+            *build_routers(),
+        ],
+        dependencies=app_dependencies(settings, the_clock),
+        guards=[audience_guard],
+        middleware=[
+            DefineMiddleware(
+                WebContextMiddleware,
+                config=WebContextConfig(
+                    settings=settings,
+                    resolve_session=resolve,
+                    csrf_exempt_prefixes=CSRF_EXEMPT_PREFIXES,
+                ),
+            )
+        ],
+        before_send=[security_headers_hook(settings)],
+        exception_handlers=exception_handlers(),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(build_template_environment(catalogue))
+        ),
         lifespan=[lifespan],
         state=State(
             {
@@ -46,8 +90,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 "engine": engine,
                 "session_factory": session_factory,
                 "clock": the_clock,
+                "catalogue": catalogue,
+                "passwords": passwords or PasswordService.default(),
+                "cookie_names": CookieNames.for_settings(settings),
             }
         ),
+        openapi_config=None,
         debug=False,
     )
 

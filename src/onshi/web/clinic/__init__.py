@@ -1,0 +1,1 @@
+"""Pages for institution staff (reception, doctor, dentist, pharmacist) under /clinic."""

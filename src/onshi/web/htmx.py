@@ -1,0 +1,64 @@
+"""htmx helpers: one URL answers with the full page, or with only its fragment when htmx asks.
+
+``page_or_fragment(request, page=..., fragment=..., context=...)`` renders ``page`` for a normal
+request (or an ``hx-boost`` navigation, which swaps the whole body) and ``fragment`` for any other
+htmx request. Both answers carry ``Vary: HX-Request`` so caches keep them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from onshi.web.rendering import render
+
+VARY_HEADER = "HX-Request"
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request", "").lower() == "true"
+
+
+def is_boosted(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-boosted", "").lower() == "true"
+
+
+def wants_fragment(request: Request[Any, Any, Any]) -> bool:
+    return is_htmx(request) and not is_boosted(request)
+
+
+def add_vary(headers: dict[str, str], value: str = VARY_HEADER) -> dict[str, str]:
+    existing = [part.strip() for part in headers.get("Vary", "").split(",") if part.strip()]
+    if value.lower() not in {part.lower() for part in existing}:
+        existing.append(value)
+    headers["Vary"] = ", ".join(existing)
+    return headers
+
+
+def page_or_fragment(
+    request: Request[Any, Any, Any],
+    *,
+    page: str,
+    fragment: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Template:
+    """The fragment template must render on its own; the page template normally includes it
+    (``{% include fragment %}``) so both answers show the same markup."""
+    chosen = fragment if wants_fragment(request) else page
+    return render(
+        request,
+        chosen,
+        context,
+        status_code=status_code,
+        headers=add_vary(dict(headers or {})),
+    )
+
+
+def hx_redirect_headers(location: str) -> dict[str, str]:
+    """For an htmx request a 3xx would be followed inside the XHR; ask htmx to navigate."""
+    return {"HX-Redirect": location}

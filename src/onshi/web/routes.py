@@ -1,0 +1,51 @@
+"""Every route of the web app, grouped by audience. To add a controller, append it to its
+audience's list; the router applies the audience (and so the guard) to everything in it.
+
+    CLINIC_HANDLERS: list[ControllerRouterHandler] = [clinic_landing, ReceptionController]
+
+A handler inside an audience may narrow the roles: ``opt={"roles": QUALIFIED_ROLES}``.
+"""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.types import ControllerRouterHandler
+
+from onshi.web.admin.landing import admin_landing
+from onshi.web.auth import sign_in_form, sign_in_submit, sign_out
+from onshi.web.clinic.landing import clinic_landing
+from onshi.web.insurer.landing import insurer_landing
+from onshi.web.public import home, set_lang
+
+PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
+    home,
+    set_lang,
+    sign_in_form,
+    sign_in_submit,
+    sign_out,
+]
+PATIENT_HANDLERS: list[ControllerRouterHandler] = []
+CLINIC_HANDLERS: list[ControllerRouterHandler] = [clinic_landing]
+INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
+ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
+API_HANDLERS: list[ControllerRouterHandler] = []
+
+# Paths whose unsafe requests skip the CSRF check (device-signed API). Cookie sessions are
+# ignored on them, so a browser session can never be used there.
+CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ("/api/",)
+
+
+def build_routers() -> list[ControllerRouterHandler]:
+    routers: list[ControllerRouterHandler] = [
+        Router(path="/", route_handlers=PUBLIC_HANDLERS, opt={"audience": "public"}),
+        Router(path="/clinic", route_handlers=CLINIC_HANDLERS, opt={"audience": "clinic"}),
+        Router(path="/insurer", route_handlers=INSURER_HANDLERS, opt={"audience": "insurer"}),
+        Router(path="/admin", route_handlers=ADMIN_HANDLERS, opt={"audience": "admin"}),
+    ]
+    if PATIENT_HANDLERS:
+        routers.append(
+            Router(path="/me", route_handlers=PATIENT_HANDLERS, opt={"audience": "patient"})
+        )
+    if API_HANDLERS:
+        routers.append(Router(path="/api", route_handlers=API_HANDLERS, opt={"audience": "api"}))
+    return routers
