@@ -10,7 +10,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from onshi.seeding.institutions import InstitutionRef
 from onshi.seeding.people import Row
 
-METHODS = (("card_face", 62), ("card_pin", 14), ("card_visual", 2), ("symbol_number", 20), ("batch", 2))
+METHODS = (
+    ("card_face", 62),
+    ("card_pin", 14),
+    ("card_visual", 2),
+    ("symbol_number", 20),
+    ("batch", 2),
+)
 CONSENT_KINDS = ("health_check", "drug", "clinical", "surgery")
 
 
@@ -38,7 +44,9 @@ class ActivityGenerator:
         for place in places[: rng.randint(1, 3)]:
             day = self.as_of - timedelta(days=rng.randint(1, 90))
             if place.operating_on is not None and day >= place.operating_on:
-                self._event(out, int(str(person["id"])), int(str(qualification["id"])), place.id, day)
+                self._event(
+                    out, int(str(person["id"])), int(str(qualification["id"])), place.id, day
+                )
         return out
 
     def _event(

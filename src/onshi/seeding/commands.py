@@ -6,9 +6,13 @@ import argparse
 import importlib.util
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 from onshi.cli import command
 from onshi.settings import Settings
+
+if TYPE_CHECKING:
+    from onshi.seeding.nation import SeedConfig
 
 #: Development-only demo sign-ins (printed by run-demo; never created outside development/test).
 DEMO_STAFF: tuple[tuple[str, str, str, str, str], ...] = (
@@ -44,11 +48,11 @@ def _seed_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _config(args: argparse.Namespace) -> object:
-    from onshi.seeding.nation import SeedConfig
+def _config(args: argparse.Namespace) -> SeedConfig:
+    from onshi.seeding.nation import SeedConfig as Config
 
-    base = SeedConfig()
-    return SeedConfig(
+    base = Config()
+    return Config(
         seed=args.seed,
         size=args.size,
         people=args.people,
@@ -60,22 +64,18 @@ def _config(args: argparse.Namespace) -> object:
 
 @command("seed", "fill an empty database with the GENERATED synthetic nation", _seed_options)
 def seed(args: argparse.Namespace, settings: Settings) -> int:
-    from onshi.seeding.nation import SeedConfig
-
     config = _config(args)
-    assert isinstance(config, SeedConfig)
     if config.people_count < 1 or config.records_years < 0:
         print("seed: --people must be ≥ 1 and --records-years ≥ 0", file=sys.stderr)
         return 2
     return _seed(settings, config)
 
 
-def _seed(settings: Settings, config: object) -> int:
+def _seed(settings: Settings, config: SeedConfig) -> int:
     from onshi.db.engine import make_engine
     from onshi.seeding.accounts import create_demo_accounts
-    from onshi.seeding.nation import SeedConfig, SeedRefused, seed_nation
+    from onshi.seeding.nation import SeedRefusedError, seed_nation
 
-    assert isinstance(config, SeedConfig)
     engine = make_engine(settings.database_url)
     print(
         f"seeding {config.size} nation (seed {config.seed}, {config.people_count:,} people) "
@@ -83,13 +83,15 @@ def _seed(settings: Settings, config: object) -> int:
     )
     try:
         result = seed_nation(engine, settings.my_number_key, config, print)
-    except SeedRefused as exc:
+    except SeedRefusedError as exc:
         print(f"seed: refused: {exc}", file=sys.stderr)
         return 1
     if settings.environment != "production":
         create_demo_accounts(engine, result, DEMO_STAFF)
     total = sum(result.counts.values())
-    print(f"seeded {total:,} rows in {result.seconds:,.1f} s ({total / result.seconds:,.0f} rows/s)")
+    print(
+        f"seeded {total:,} rows in {result.seconds:,.1f} s ({total / result.seconds:,.0f} rows/s)"
+    )
     for table, count in result.counts.items():
         print(f"  {table:32} {count:>12,}")
     engine.dispose()

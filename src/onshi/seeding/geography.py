@@ -32,7 +32,12 @@ MUNICIPALITIES: dict[str, tuple[tuple[str, str], ...]] = {
         ("八王子市", "192"),
         ("足立区", "120"),
     ),
-    "14": (("横浜市中区", "231"), ("川崎市川崎区", "210"), ("相模原市中央区", "252"), ("藤沢市", "251")),
+    "14": (
+        ("横浜市中区", "231"),
+        ("川崎市川崎区", "210"),
+        ("相模原市中央区", "252"),
+        ("藤沢市", "251"),
+    ),
     "15": (("新潟市中央区", "951"), ("長岡市", "940"), ("上越市", "943")),
     "16": (("富山市", "930"), ("高岡市", "933"), ("射水市", "934")),
     "17": (("金沢市", "920"), ("白山市", "924"), ("小松市", "923")),
@@ -70,9 +75,36 @@ MUNICIPALITIES: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Synthetic town names (common Japanese place-name patterns).
 TOWNS = (
-    "本町", "栄町", "緑町", "旭町", "中央", "東町", "西町", "南町", "北町", "若葉", "桜台",
-    "昭和町", "大手町", "新町", "幸町", "末広町", "宮前", "松原", "青葉台", "清水", "川端",
-    "城山", "日の出町", "富士見", "山手", "港町", "錦町", "寿町", "泉町", "春日",
+    "本町",
+    "栄町",
+    "緑町",
+    "旭町",
+    "中央",
+    "東町",
+    "西町",
+    "南町",
+    "北町",
+    "若葉",
+    "桜台",
+    "昭和町",
+    "大手町",
+    "新町",
+    "幸町",
+    "末広町",
+    "宮前",
+    "松原",
+    "青葉台",
+    "清水",
+    "川端",
+    "城山",
+    "日の出町",
+    "富士見",
+    "山手",
+    "港町",
+    "錦町",
+    "寿町",
+    "泉町",
+    "春日",
 )
 BUILDINGS = ("ハイツ", "コーポ", "レジデンス", "メゾン", "パレス", "荘", "ハイム", "コート")
 
@@ -126,7 +158,8 @@ def random_address(
     municipality, prefix = municipalities[municipality_index % len(municipalities)]
     building = None
     if rng.random() < 0.35:
-        building = f"{rng.choice(TOWNS[:12])}{rng.choice(BUILDINGS)}{rng.randint(1, 12)}0{rng.randint(1, 9)}"
+        room = f"{rng.randint(1, 12)}0{rng.randint(1, 9)}"
+        building = f"{rng.choice(TOWNS[:12])}{rng.choice(BUILDINGS)}{room}"
     return Address(
         prefecture_name=prefecture_name,
         municipality=municipality,

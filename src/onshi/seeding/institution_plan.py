@@ -24,7 +24,7 @@ Rules (the published figures win wherever they exist):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -112,7 +112,9 @@ def national_counts() -> dict[tuple[FacilityType, str], int]:
     """(type, stage) → national count on 2023-06-18 (rules 2)."""
     national = {row.type: row for row in reference.national_uptake() if row.type != "total"}
     totals_row = {
-        row.type: row for row in reference.uptake_by_prefecture() if row.prefecture == NATIONAL_TOTAL
+        row.type: row
+        for row in reference.uptake_by_prefecture()
+        if row.prefecture == NATIONAL_TOTAL
     }
     history = {
         (p.metric, p.type): p.value
@@ -168,7 +170,9 @@ def national_plan() -> tuple[CellPlan, ...]:
         for r in reference.operating_rate_rankings()
     }
     counts = national_counts()
-    national_rates = {row.type: row for row in reference.national_uptake()}
+    national_rates: dict[str, reference.NationalUptake] = {
+        row.type: row for row in reference.national_uptake()
+    }
     facilities: dict[tuple[str, FacilityType], int] = {}
     published: dict[tuple[str, FacilityType], set[str]] = {}
     for kind in FACILITY_TYPES:
@@ -208,9 +212,7 @@ def national_plan() -> tuple[CellPlan, ...]:
                 applied = stage_values["applied"]
                 weights = [float(applied[i]) for i in missing]
                 caps = [
-                    fixed_operating.get(
-                        codes[i], _or(known["ready"][i], applied[i])
-                    )
+                    fixed_operating.get(codes[i], _or(known["ready"][i], applied[i]))
                     for i in missing
                 ]
                 floors = [fixed_operating.get(codes[i], 0) for i in missing]
@@ -262,7 +264,7 @@ def _exempt(
     codes: Sequence[str],
     facilities: dict[tuple[str, FacilityType], int],
     applied: Sequence[int],
-    national_rates: dict[str, reference.NationalUptake],
+    national_rates: Mapping[str, reference.NationalUptake],
 ) -> list[int]:
     """Rule 5: exempt = facilities − applied / mandatory applied rate, among the non-applied."""
     rate = _rate(national_rates[kind].applied_rate_mandatory)

@@ -26,6 +26,8 @@ from onshi.seeding.people import Row, stamp
 APPLICATIONS_OPEN = date(2020, 5, 1)
 PRE_OPERATION = date(2021, 3, 4)  # プレ運用
 FULL_OPERATION = date(2021, 10, 20)  # 本格運用
+HOSPITAL_WORDS = ("中央", "総合", "記念", "第一", "南", "北")
+DEPARTMENTS = ("内科", "整形外科", "小児科", "眼科", "皮膚科", "耳鼻咽喉科")
 SCORE_TABLE = {"hospital": "1", "medical_clinic": "1", "dental_clinic": "3", "pharmacy": "4"}
 
 
@@ -40,7 +42,7 @@ class InstitutionRef:
 
 def _application_curve(kind: str) -> tuple[list[date], list[float]]:
     """Piecewise-linear share of the 2023-06-18 applicants that had applied by each date."""
-    points = {
+    points: dict[tuple[date, str], int] = {
         (p.as_of, p.type): p.value
         for p in reference.uptake_history_national()
         if p.metric == "card_reader_applied"
@@ -52,7 +54,11 @@ def _application_curve(kind: str) -> tuple[list[date], list[float]]:
     second_raw = points.get((date(2021, 3, 21), kind))
     if second_raw is None:  # clinics: the total less hospitals and pharmacies, split as in 2020-11
         total = points[(date(2021, 3, 21), "total")]
-        rest = total - points[(date(2021, 3, 21), "hospital")] - points[(date(2021, 3, 21), "pharmacy")]
+        rest = (
+            total
+            - points[(date(2021, 3, 21), "hospital")]
+            - points[(date(2021, 3, 21), "pharmacy")]
+        )
         med = points[(date(2020, 11, 8), "medical_clinic")]
         den = points[(date(2020, 11, 8), "dental_clinic")]
         second_raw = round(rest * (med if kind == "medical_clinic" else den) / (med + den))
@@ -111,12 +117,13 @@ class InstitutionGenerator:
         family = names.family_names().pick(rng)[0]
         place = municipality.removesuffix("市").removesuffix("区")
         if kind == "hospital":
-            return f"{rng.choice((place, family))}{rng.choice(('中央', '総合', '記念', '第一', '南', '北'))}病院"
+            return f"{rng.choice((place, family))}{rng.choice(HOSPITAL_WORDS)}病院"
         if kind == "medical_clinic":
-            return f"{family}{rng.choice(('内科', '整形外科', '小児科', '眼科', '皮膚科', '耳鼻咽喉科'))}クリニック"
+            return f"{family}{rng.choice(DEPARTMENTS)}クリニック"
         if kind == "dental_clinic":
             return f"{family}歯科{rng.choice(('医院', 'クリニック'))}"
-        return f"{rng.choice(('さくら', 'ひまわり', 'みどり', 'あおば', place))}薬局 {rng.choice(TOWNS)}店"
+        stem = rng.choice(("さくら", "ひまわり", "みどり", "あおば", place))
+        return f"{stem}薬局 {rng.choice(TOWNS)}店"
 
     def _row(self, cell: CellPlan, index: int) -> tuple[Row, InstitutionRef]:
         rng, as_of = self.rng, self.as_of

@@ -19,9 +19,26 @@ from onshi.identifiers.checkdigit import luhn_check_digit
 from onshi.seeding.geography import MUNICIPALITIES
 
 _SOCIETY_STEMS = (
-    "東和電機", "日本精工業", "北斗運輸", "三光商事", "大和製薬", "中央化学", "富士通信",
-    "明治食品", "平和建設", "東洋自動車", "朝日印刷", "中部電力機器", "西日本鉄道車両", "山陽化成",
-    "太平洋海運", "北陸銀行協会", "九州電子", "関東百貨店", "ミドリ薬品", "さくら情報システム",
+    "東和電機",
+    "日本精工業",
+    "北斗運輸",
+    "三光商事",
+    "大和製薬",
+    "中央化学",
+    "富士通信",
+    "明治食品",
+    "平和建設",
+    "東洋自動車",
+    "朝日印刷",
+    "中部電力機器",
+    "西日本鉄道車両",
+    "山陽化成",
+    "太平洋海運",
+    "北陸銀行協会",
+    "九州電子",
+    "関東百貨店",
+    "ミドリ薬品",
+    "さくら情報システム",
 )
 
 
@@ -94,9 +111,27 @@ def build_catalogue(rng: random.Random, societies_per_prefecture: int) -> Insure
         societies[code] = tuple(own)
         kyosai[code] = (
             national,
-            add(with_check_digit(f"32{code}001"), f"地方職員共済組合 {pref.name}支部", "kyosai", code, "32"),
-            add(with_check_digit(f"33{code}001"), f"警察共済組合 {pref.name}支部", "kyosai", code, "33"),
-            add(with_check_digit(f"34{code}001"), f"公立学校共済組合 {pref.name}支部", "kyosai", code, "34"),
+            add(
+                with_check_digit(f"32{code}001"),
+                f"地方職員共済組合 {pref.name}支部",
+                "kyosai",
+                code,
+                "32",
+            ),
+            add(
+                with_check_digit(f"33{code}001"),
+                f"警察共済組合 {pref.name}支部",
+                "kyosai",
+                code,
+                "33",
+            ),
+            add(
+                with_check_digit(f"34{code}001"),
+                f"公立学校共済組合 {pref.name}支部",
+                "kyosai",
+                code,
+                "34",
+            ),
         )
         for index, (municipality, _postal) in enumerate(MUNICIPALITIES[code]):
             kokuho[(code, index)] = add(

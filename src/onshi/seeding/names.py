@@ -13,7 +13,8 @@ from functools import cache
 import jaconv
 from faker.providers.person.ja_JP import Provider as JaPerson
 
-# Real surnames with ヂ/ヅ readings or 異体字 (髙, 﨑, 邉, 齋) that older insurer systems store as ●.
+# Real surnames with ヂ/ヅ readings or 異体字 (髙, 﨑, 邉, 齋) that some insurer systems
+# store as ●.
 EXTRA_FAMILY: tuple[tuple[str, str, float], ...] = (
     ("都築", "ツヅキ", 0.6),
     ("千々岩", "チヂイワ", 0.2),

@@ -5,7 +5,7 @@ Each stream (insurers, institutions, people, records, activity) has its own ``ra
 seeded from the seed number and the stream name; the global ``random`` is never used. Faker's
 ja_JP name tables are used as data, drawn with those generators.
 
-A non-empty database is refused (``SeedRefused``): seeding is for a fresh database only, so
+A non-empty database is refused (``SeedRefusedError``): seeding is for a fresh database only, so
 nothing generated ever mixes with real or edited data. Start again from an empty database.
 """
 
@@ -38,7 +38,7 @@ SIZES: dict[str, dict[str, float]] = {
 }
 
 
-class SeedRefused(RuntimeError):
+class SeedRefusedError(RuntimeError):
     """The target database already holds data."""
 
 
@@ -72,7 +72,7 @@ class SeedResult:
 
 
 def stream(seed: int, name: str) -> random.Random:
-    return random.Random(f"{seed}:{name}")  # noqa: S311 - synthetic data, not secrets
+    return random.Random(f"{seed}:{name}")
 
 
 def plan_for(config: SeedConfig) -> tuple[CellPlan, ...]:
@@ -88,7 +88,7 @@ def is_empty(connection: Connection) -> bool:
     return True
 
 
-def seed_nation(
+def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
     engine: Engine,
     my_number_key: str,
     config: SeedConfig,
@@ -99,13 +99,15 @@ def seed_nation(
     started = time.monotonic()
     with engine.connect() as connection:
         if not is_empty(connection):
-            raise SeedRefused(
+            raise SeedRefusedError(
                 "the database already holds data; seeding only fills an empty database "
                 "(delete the SQLite file or create a new PostgreSQL database, then migrate)"
             )
         writer = BatchWriter(connection, metadata, config.batch_size, progress)
         commit_every = 200_000 if config.people_count > 50_000 else None
-        catalogue = build_catalogue(stream(config.seed, "insurers"), 1 if config.size == "demo" else 6)
+        catalogue = build_catalogue(
+            stream(config.seed, "insurers"), 1 if config.size == "demo" else 6
+        )
         writer.add("insurers", insurer_rows(catalogue))
         say(f"insurers: {len(catalogue.insurers)}")
         clinics: dict[str, list[InstitutionRef]] = {}
@@ -170,7 +172,7 @@ def seed_nation(
         writer.finish()
         connection.commit()
         say(writer.report())
-    counts = {name: n for name, n in writer.counts.items()}
+    counts = dict(writer.counts.items())
     return SeedResult(
         counts,
         time.monotonic() - started,
@@ -183,7 +185,8 @@ def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
     """A person with a full history: a job change, a current matched qualification, a My Number,
     in Tokyo, 45–69 (so health checks exist) and no anomaly."""
     birth = person["birth_date"]
-    assert isinstance(birth, date)
+    if not isinstance(birth, date):
+        return False
     age = (as_of - birth).days // 365
     return (
         person["prefecture_code"] == "13"
@@ -198,7 +201,7 @@ def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
     )
 
 
-def _demo_history(
+def _demo_history(  # noqa: PLR0917
     writer: BatchWriter,
     activity: ActivityGenerator,
     person_id: int,

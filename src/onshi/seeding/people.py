@@ -8,7 +8,7 @@ Deterministic: everything comes from the ``random.Random`` passed in (one per st
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -18,7 +18,12 @@ from onshi.identifiers.checkdigit import my_number_check_digit
 from onshi.identifiers.errors import IdentifierError
 from onshi.identifiers.my_number import my_number_hash
 from onshi.seeding import names
-from onshi.seeding.geography import ADDRESS_NOTATIONS, pick_municipality, random_address
+from onshi.seeding.geography import (
+    ADDRESS_NOTATIONS,
+    Address,
+    pick_municipality,
+    random_address,
+)
 from onshi.seeding.insurers import InsurerCatalogue, InsurerSpec
 
 Row = dict[str, object]
@@ -123,9 +128,11 @@ class PeopleGenerator:
         self.counters = Counters()
         self.prefectures = reference.prefectures()
         self.pref_weights = [
-            float(c.facilities)
+            float(c.facilities or 0)
             for c in reference.uptake_by_prefecture()
-            if c.type == "medical_clinic" and c.prefecture != reference.NATIONAL_TOTAL
+            if c.type == "medical_clinic"
+            and c.prefecture != reference.NATIONAL_TOTAL
+            and c.facilities is not None
         ]  # clinics follow population closely enough for a synthetic nation
         self.my_number_offset = rng.randrange(10**11)
 
@@ -226,20 +233,17 @@ class PeopleGenerator:
             insurer = self._employer_insurer(pref, municipality)
         return episodes
 
-    def _person(
+    def _person(  # noqa: PLR0917
         self,
         bundle: PersonBundle,
         member: Member,
         family: tuple[str, str],
         pref: str,
-        address: object,
+        address: Address,
         episodes: list[Episode],
         welfare: bool,
         force: bool,
     ) -> None:
-        from onshi.seeding.geography import Address
-
-        assert isinstance(address, Address)
         rng, rates, as_of = self.rng, self.rates, self.as_of
         given = names.given_names(member.female).pick(rng)
         family_kanji, family_kana = family
@@ -314,12 +318,16 @@ class PeopleGenerator:
                 "_anomalies": anomalies,
             },
         )
-        self._qualifications(bundle, member, pref, episodes, welfare, death, linked, anomalies, roll)
+        self._qualifications(
+            bundle, member, pref, episodes, welfare, death, linked, anomalies, roll
+        )
 
     def _my_number(self) -> str:
         """Unique without remembering the numbers issued: an affine bijection of the counter
         modulo 10**11 (the multiplier is coprime with 10)."""
-        payload = f"{(self.counters.registry * 7_919_000_003 + self.my_number_offset) % 10**11:011d}"
+        payload = (
+            f"{(self.counters.registry * 7_919_000_003 + self.my_number_offset) % 10**11:011d}"
+        )
         return f"{payload}{my_number_check_digit(payload)}"
 
     # ------------------------------------------------------------ per-person qualifications
@@ -327,7 +335,11 @@ class PeopleGenerator:
         self, member: Member, pref: str, head_episodes: list[Episode]
     ) -> list[Episode]:
         rng = self.rng
-        if member.relationship == "2" and rng.random() < 0.35 and age_on(member.birth, self.as_of) >= 22:
+        if (
+            member.relationship == "2"
+            and rng.random() < 0.35
+            and age_on(member.birth, self.as_of) >= 22
+        ):
             municipality = pick_municipality(rng, pref)
             member.relationship = "1"
             return self._head_episodes(member, pref, municipality)
@@ -336,7 +348,9 @@ class PeopleGenerator:
             if ep.end is not None and ep.end <= member.birth:
                 continue
             out.append(
-                Episode(ep.insurer, max(ep.start, member.birth), ep.end, ep.reason, ep.symbol, ep.number)
+                Episode(
+                    ep.insurer, max(ep.start, member.birth), ep.end, ep.reason, ep.symbol, ep.number
+                )
             )
         return out
 
@@ -350,15 +364,16 @@ class PeopleGenerator:
             if ep.start >= turns_75:
                 continue
             if ep.end is None or ep.end > turns_75:
-                ep = Episode(ep.insurer, ep.start, turns_75, "03", ep.symbol, ep.number)
-            kept.append(ep)
+                kept.append(Episode(ep.insurer, ep.start, turns_75, "03", ep.symbol, ep.number))
+            else:
+                kept.append(ep)
         self.counters.late_elderly += 1
         number = f"{pref}{self.counters.late_elderly:06d}"
         start = max(turns_75, history_start)
         kept.append(Episode(self.catalogue.koki[pref], start, None, None, None, number))
         return kept
 
-    def _qualifications(  # noqa: PLR0915 - one linear pass over a person's history
+    def _qualifications(  # noqa: PLR0917
         self,
         bundle: PersonBundle,
         member: Member,
@@ -368,10 +383,9 @@ class PeopleGenerator:
         death: date | None,
         linked: bool,
         anomalies: set[str],
-        roll: object,
+        roll: Callable[[str, float], bool],
     ) -> None:
         rng, as_of, rates = self.rng, self.as_of, self.rates
-        assert callable(roll)
         episodes = (
             head_episodes
             if member.relationship == "1"
@@ -387,7 +401,8 @@ class PeopleGenerator:
                 cut = (welfare_on, "02")
         if cut is not None:
             episodes = [
-                ep if ep.end is not None and ep.end <= cut[0]
+                ep
+                if ep.end is not None and ep.end <= cut[0]
                 else Episode(ep.insurer, ep.start, cut[0], cut[1], ep.symbol, ep.number)
                 for ep in episodes
                 if ep.start < cut[0]
@@ -458,7 +473,9 @@ class PeopleGenerator:
         elderly_from = elderly_to = None
         if elderly is not None:
             turns_70 = _years_before(member.birth, -70)
-            elderly_from = max(ep.start, turns_70.replace(day=1) + timedelta(days=32)).replace(day=1)
+            elderly_from = max(ep.start, turns_70.replace(day=1) + timedelta(days=32)).replace(
+                day=1
+            )
             elderly_to = ep.end - timedelta(days=1) if ep.end else _years_before(member.birth, -75)
             if elderly_to < elderly_from:
                 elderly = elderly_from = elderly_to = None
@@ -470,7 +487,9 @@ class PeopleGenerator:
         status = "matched" if linked else "not_checked"
         if failed:
             status = "failed"
-        elif unregistered or (registered is not None and registered.date() >= as_of - timedelta(days=3)):
+        elif unregistered or (
+            registered is not None and registered.date() >= as_of - timedelta(days=3)
+        ):
             status = "pending"
         bundle.add(
             "qualifications",
@@ -563,12 +582,11 @@ CARD_CLASS = {
 }
 
 
-def _key(printed: str | None, normalise: object) -> str:
+def _key(printed: str | None, normalise: Callable[[str], str | None]) -> str:
     """The lookup key the qualification services compute; a printed value the counter could
     never type (● from the insurer's system) keeps its ● so it cannot be found by 記号番号."""
     if printed is None:
         return ""
-    assert callable(normalise)
     try:
         value = normalise(printed)
     except IdentifierError:

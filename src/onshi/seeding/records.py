@@ -75,12 +75,13 @@ class RecordGenerator:
     ) -> dict[str, list[Row]]:
         rng = self.rng
         birth = person["birth_date"]
-        assert isinstance(birth, date)
         out: dict[str, list[Row]] = {}
-        if insurer_id is None or not clinics or not pharmacies:
+        if not isinstance(birth, date) or insurer_id is None or not clinics or not pharmacies:
             return out
         age = age_on(birth, self.as_of)
-        visits_per_year = (3 if age < 15 else 2 if age < 40 else 5 if age < 70 else 10) * self.density
+        visits_per_year = (
+            3 if age < 15 else 2 if age < 40 else 5 if age < 70 else 10
+        ) * self.density
         years = max(0.0, (until - self.start).days / 365)
         visits = int(visits_per_year * years + rng.random())
         for _ in range(visits):
@@ -90,7 +91,7 @@ class RecordGenerator:
             clinic = rng.choice(clinics)
             pharmacy = rng.choice(pharmacies)
             self._visit(out, person, insurer_id, clinic, pharmacy, day)
-        if 40 <= age:
+        if age >= 40:
             for year in range(self.start.year, until.year + 1):
                 day = date(year, rng.randint(5, 11), rng.randint(1, 28))
                 if not self.start <= day < until or age_on(birth, day) < 40:
@@ -99,7 +100,7 @@ class RecordGenerator:
                     self._health_check(out, person, insurer_id, rng.choice(clinics), day)
         return out
 
-    def _visit(
+    def _visit(  # noqa: PLR0917
         self,
         out: dict[str, list[Row]],
         person: Row,
@@ -135,16 +136,18 @@ class RecordGenerator:
                     "claim_month": claim_month, "institution_id": pharmacy.id,
                     "institution_name": pharmacy.name,
                     "prescribing_institution_name": clinic.name,
-                    "drug_code": f"{stem}{rng.randint(0, 9)}{rng.randint(0, 9)}"[:12].ljust(12, "0"),
+                    "drug_code": f"{stem}{rng.randint(10, 99)}"[:12].ljust(12, "0"),
                     "drug_name": name, "quantity": float(per_day * days), "unit": unit,
                     "days": days, "source": "claim",
                 }
             )  # fmt: skip
             total += per_day * days * rng.randint(10, 60)
         visit_total = rng.randint(2000, 15000)
-        for inst, yen, care in ((clinic, visit_total, "outpatient"), (pharmacy, total + 1500, "pharmacy")):
-            if clinic.kind == "dental_clinic" and care == "outpatient":
-                care = "dental"
+        clinic_care = "dental" if clinic.kind == "dental_clinic" else "outpatient"
+        for inst, yen, care in (
+            (clinic, visit_total, clinic_care),
+            (pharmacy, total + 1500, "pharmacy"),
+        ):
             self.counters.expense += 1
             available = (month + timedelta(days=62)).replace(day=10)
             out.setdefault("medical_expense_records", []).append(
@@ -157,7 +160,12 @@ class RecordGenerator:
             )  # fmt: skip
 
     def _health_check(
-        self, out: dict[str, list[Row]], person: Row, insurer_id: int, inst: InstitutionRef, day: date
+        self,
+        out: dict[str, list[Row]],
+        person: Row,
+        insurer_id: int,
+        inst: InstitutionRef,
+        day: date,
     ) -> None:
         rng = self.rng
         male = person["sex"] == "1"

@@ -1,0 +1,55 @@
+"""Seeding a migrated database on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from onshi.db.engine import make_engine
+from onshi.db.migrate import upgrade
+from onshi.db.registry import load_all_models
+from onshi.seeding.nation import SeedConfig, SeedRefusedError, seed_nation
+
+KEY = "m" * 40
+
+
+def test_seed_fills_an_empty_database_and_refuses_a_second_time(db_url: str) -> None:
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    config = SeedConfig(seed=5, people=400, institutions=400, records_years=2)
+    try:
+        result = seed_nation(engine, KEY, config)
+        tables = load_all_models().tables
+        with engine.connect() as connection:
+            for name, count in result.counts.items():
+                stored = connection.scalar(select(func.count()).select_from(tables[name]))
+                assert stored == count, name
+            assert result.counts["persons"] >= 400
+            assert result.counts["institutions"] >= 188
+            orphans = connection.scalar(
+                text(
+                    "SELECT count(*) FROM qualifications q LEFT JOIN persons p "
+                    "ON p.id = q.person_id WHERE p.id IS NULL"
+                )
+            )
+            assert orphans == 0
+            kinds = set(
+                connection.execute(text("SELECT DISTINCT kind FROM institutions")).scalars()
+            )
+            assert kinds == {"hospital", "medical_clinic", "dental_clinic", "pharmacy"}
+        assert result.demo_person_id is None or result.demo_person_id > 0
+        with pytest.raises(SeedRefusedError):
+            seed_nation(engine, KEY, config)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as connection:  # sequences moved past the explicit ids
+                new_id = connection.scalar(
+                    text(
+                        "INSERT INTO insurers (number, name, kind, prefecture_code, houbetsu, "
+                        "created_at) VALUES ('06139995', 'x', 'kenpo_kumiai', '13', '06', now()) "
+                        "RETURNING id"
+                    )
+                )
+                assert new_id is not None
+                assert new_id > result.counts["insurers"]
+    finally:
+        engine.dispose()
