@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -81,14 +82,14 @@ def sign_in_form(request: Request[Any, Any, Any]) -> Template | Redirect:
 def sign_in_submit(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
     data: FormData,
-    db: Session,
-    clock: Clock,
-    settings: Settings,
-    passwords: PasswordService,
-    sign_in_limits: services.SignInLimits,
-    session_policy: services.SessionPolicy,
-    catalogue: Catalogue,
-    cookie_names: CookieNames,
+    db: NamedDependency[Session],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    passwords: NamedDependency[PasswordService],
+    sign_in_limits: NamedDependency[services.SignInLimits],
+    session_policy: NamedDependency[services.SessionPolicy],
+    catalogue: NamedDependency[Catalogue],
+    cookie_names: NamedDependency[CookieNames],
 ) -> Template | Redirect:
     login_id = _field(data, "login_id").strip()
     password = _field(data, "password")
@@ -156,7 +157,10 @@ def sign_in_submit(  # noqa: PLR0917 - Litestar injects dependencies by name
 
 @post("/sign-out", name="sign-out", sync_to_thread=True, status_code=303)
 def sign_out(
-    request: Request[Any, Any, Any], db: Session, clock: Clock, cookie_names: CookieNames
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    clock: NamedDependency[Clock],
+    cookie_names: NamedDependency[CookieNames],
 ) -> Redirect:
     services.sign_out(db, clock, request_principal(request), request_session_token(request))
     return Redirect("/", status_code=303, cookies=[cookie_names.expired_session_cookie()])

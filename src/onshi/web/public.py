@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NoRouteMatchFoundException, NotFoundException
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
@@ -41,7 +42,10 @@ def home(request: Request[Any, Any, Any]) -> Template:
 
 @get("/lang/{code:str}", name="set-lang", sync_to_thread=True)
 def set_lang(
-    request: Request[Any, Any, Any], code: str, db: Session, cookie_names: CookieNames
+    request: Request[Any, Any, Any],
+    code: str,
+    db: NamedDependency[Session],
+    cookie_names: NamedDependency[CookieNames],
 ) -> Redirect:
     """Switch the interface language and go back to the page the link was on."""
     lang = parse_lang(code)

@@ -9,7 +9,7 @@ from litestar.connection import ASGIConnection
 from litestar.types import Scope
 
 from onshi.accounts.schemas import Principal
-from onshi.web.i18n import DEFAULT_LANG, Lang
+from onshi.web.i18n import DEFAULT_LANG, Lang, parse_lang
 
 _LANG = "onshi.lang"
 _PRINCIPAL = "onshi.principal"
@@ -36,7 +36,15 @@ def set_csrf_token(scope: Scope, token: str) -> None:
 
 
 def request_lang(connection: ASGIConnection[Any, Any, Any, Any]) -> Lang:
-    lang: Lang = _state(connection.scope).get(_LANG, DEFAULT_LANG)
+    """Set by the middleware; for requests it never saw (no route matched) the same rule is
+    applied here: ``?lang=``, then the ``lang`` cookie, then Japanese."""
+    lang: Lang | None = _state(connection.scope).get(_LANG)
+    if lang is None:
+        lang = (
+            parse_lang(connection.query_params.get("lang"))
+            or parse_lang(connection.cookies.get("lang"))
+            or DEFAULT_LANG
+        )
     return lang
 
 

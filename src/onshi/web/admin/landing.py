@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,9 @@ USAGE_DAYS = 7
 
 
 @get("/", name="admin-landing", sync_to_thread=True)
-def admin_landing(request: Request[Any, Any, Any], db: Session, clock: Clock) -> Template:
+def admin_landing(
+    request: Request[Any, Any, Any], db: NamedDependency[Session], clock: NamedDependency[Clock]
+) -> Template:
     now = clock.now()
     since = now - timedelta(days=USAGE_DAYS)
     return render(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,10 @@ RECENT_DAYS = 5
 
 @get("/", name="insurer-landing", sync_to_thread=True)
 def insurer_landing(
-    request: Request[Any, Any, Any], db: Session, clock: Clock, principal: Principal
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Session],
+    clock: NamedDependency[Clock],
+    principal: NamedDependency[Principal],
 ) -> Template:
     if principal.insurer_id is None:  # excluded by a DB constraint for insurer operators
         raise NotFoundError()
