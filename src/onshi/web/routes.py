@@ -15,6 +15,8 @@ from onshi.web.admin.landing import admin_landing
 from onshi.web.auth import sign_in_form, sign_in_submit, sign_out
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.insurer.landing import insurer_landing
+from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
+from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
 
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
@@ -23,8 +25,9 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     sign_in_form,
     sign_in_submit,
     sign_out,
+    *PATIENT_PUBLIC_HANDLERS,
 ]
-PATIENT_HANDLERS: list[ControllerRouterHandler] = []
+PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [clinic_landing]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
 ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
