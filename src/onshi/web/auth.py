@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, SkipValidation
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,8 @@ from onshi.web.navigation import after_sign_in, safe_next
 from onshi.web.rendering import format_jst, render
 from onshi.web.state import request_lang, request_principal, request_session_token
 
-SIGN_IN_PATHS = ["/clinic/sign-in", "/insurer/sign-in", "/admin/sign-in"]
+STAFF_AUDIENCES = ("clinic", "insurer", "admin")
+SIGN_IN_PATHS = [f"/{audience}/sign-in" for audience in STAFF_AUDIENCES]
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MAX_FIELD = 256
 
@@ -70,7 +71,7 @@ def _form(
 
 
 @get(SIGN_IN_PATHS, name="staff-sign-in", sync_to_thread=False)
-def sign_in_form(request: Request[Any, Any, Any]) -> Template | Redirect:
+def sign_in_form(request: Request[Any, Any, Any]) -> Response[Any]:
     principal = request_principal(request)
     requested = request.query_params.get("next")
     if principal is not None and principal.is_staff:
@@ -78,19 +79,18 @@ def sign_in_form(request: Request[Any, Any, Any]) -> Template | Redirect:
     return _form(request, next_path=requested)
 
 
-@post(SIGN_IN_PATHS, name="staff-sign-in-submit", sync_to_thread=True, status_code=303)
 def sign_in_submit(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
     data: FormData,
-    db: NamedDependency[Session],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    passwords: NamedDependency[PasswordService],
-    sign_in_limits: NamedDependency[services.SignInLimits],
-    session_policy: NamedDependency[services.SessionPolicy],
-    catalogue: NamedDependency[Catalogue],
-    cookie_names: NamedDependency[CookieNames],
-) -> Template | Redirect:
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
+    settings: NamedDependency[SkipValidation[Settings]],
+    passwords: NamedDependency[SkipValidation[PasswordService]],
+    sign_in_limits: NamedDependency[SkipValidation[services.SignInLimits]],
+    session_policy: NamedDependency[SkipValidation[services.SessionPolicy]],
+    catalogue: NamedDependency[SkipValidation[Catalogue]],
+    cookie_names: NamedDependency[SkipValidation[CookieNames]],
+) -> Response[Any]:
     login_id = _field(data, "login_id").strip()
     password = _field(data, "password")
     next_path = _field(data, "next") or None
@@ -155,12 +155,22 @@ def sign_in_submit(  # noqa: PLR0917 - Litestar injects dependencies by name
     )
 
 
+# One handler per path: Litestar 2.25 mis-wraps a sync_to_thread handler registered under a list
+# of paths (its coroutine is never awaited), so each audience gets its own registration.
+sign_in_submit_handlers = [
+    post(path, name=f"staff-sign-in-submit-{path.strip('/').split('/')[0]}", sync_to_thread=True)(
+        sign_in_submit
+    )
+    for path in SIGN_IN_PATHS
+]
+
+
 @post("/sign-out", name="sign-out", sync_to_thread=True, status_code=303)
 def sign_out(
     request: Request[Any, Any, Any],
-    db: NamedDependency[Session],
-    clock: NamedDependency[Clock],
-    cookie_names: NamedDependency[CookieNames],
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
+    cookie_names: NamedDependency[SkipValidation[CookieNames]],
 ) -> Redirect:
     services.sign_out(db, clock, request_principal(request), request_session_token(request))
     return Redirect("/", status_code=303, cookies=[cookie_names.expired_session_cookie()])

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NoRouteMatchFoundException, NotFoundException
+from litestar.params import SkipValidation
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -44,8 +45,8 @@ def home(request: Request[Any, Any, Any]) -> Template:
 def set_lang(
     request: Request[Any, Any, Any],
     code: str,
-    db: NamedDependency[Session],
-    cookie_names: NamedDependency[CookieNames],
+    db: NamedDependency[SkipValidation[Session]],
+    cookie_names: NamedDependency[SkipValidation[CookieNames]],
 ) -> Redirect:
     """Switch the interface language and go back to the page the link was on."""
     lang = parse_lang(code)

@@ -12,7 +12,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
-from onshi.web.auth import sign_in_form, sign_in_submit, sign_out
+from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
@@ -23,7 +23,7 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     home,
     set_lang,
     sign_in_form,
-    sign_in_submit,
+    *sign_in_submit_handlers,
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
 ]

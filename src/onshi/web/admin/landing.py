@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,9 @@ USAGE_DAYS = 7
 
 @get("/", name="admin-landing", sync_to_thread=True)
 def admin_landing(
-    request: Request[Any, Any, Any], db: NamedDependency[Session], clock: NamedDependency[Clock]
+    request: Request[Any, Any, Any],
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
 ) -> Template:
     now = clock.now()
     since = now - timedelta(days=USAGE_DAYS)

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from onshi.web.htmx import page_or_fragment
 RECENT_EVENTS = 10
 
 
-def jst_day_bounds(clock: NamedDependency[Clock]) -> tuple[datetime, datetime]:
+def jst_day_bounds(clock: NamedDependency[SkipValidation[Clock]]) -> tuple[datetime, datetime]:
     """Start and end (exclusive) of today in Japan, as aware datetimes."""
     start = datetime.combine(today_jst(clock), time.min, tzinfo=JST)
     return start, start + timedelta(days=1)
@@ -31,9 +32,9 @@ def jst_day_bounds(clock: NamedDependency[Clock]) -> tuple[datetime, datetime]:
 @get("/", name="clinic-landing", sync_to_thread=True)
 def clinic_landing(
     request: Request[Any, Any, Any],
-    db: NamedDependency[Session],
-    clock: NamedDependency[Clock],
-    principal: NamedDependency[Principal],
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
+    principal: NamedDependency[SkipValidation[Principal]],
 ) -> Template:
     if principal.institution_id is None:  # excluded by a DB constraint for clinic roles
         raise NotFoundError()

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,9 @@ RECENT_DAYS = 5
 @get("/", name="insurer-landing", sync_to_thread=True)
 def insurer_landing(
     request: Request[Any, Any, Any],
-    db: NamedDependency[Session],
-    clock: NamedDependency[Clock],
-    principal: NamedDependency[Principal],
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
+    principal: NamedDependency[SkipValidation[Principal]],
 ) -> Template:
     if principal.insurer_id is None:  # excluded by a DB constraint for insurer operators
         raise NotFoundError()
