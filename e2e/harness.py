@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,6 +183,12 @@ class OnshiServer:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         return process.wait(timeout=STOP_SECONDS)
+
+    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Read the seeded database directly (read-only), to assert pages show the real data."""
+        path = self.data_dir / "onshi.sqlite3"
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            return list(connection.execute(sql, params).fetchall())
 
     def log(self, lines: int = 200) -> str:
         return tail(self.log_path, lines)

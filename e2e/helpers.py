@@ -89,3 +89,48 @@ class VirtualAuthenticator:
         )
         self.cdp.send("WebAuthn.disable")
         self.cdp.detach()
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    """A demo staff sign-in created by ``onshi seed`` (development only)."""
+
+    login_id: str
+    password: str
+    role: str
+    display_name: str
+
+    @property
+    def audience(self) -> str:
+        """The first path segment of the role's pages (and of its sign-in form)."""
+        return {"insurer_operator": "insurer", "administrator": "admin"}.get(self.role, "clinic")
+
+
+def demo_staff(login_id: str) -> DemoStaff:
+    from onshi.seeding.commands import DEMO_STAFF
+
+    for login, password, role, _attached, name in DEMO_STAFF:
+        if login == login_id:
+            return DemoStaff(login, password, role, name)
+    raise LookupError(f"no demo staff account {login_id!r} in onshi.seeding.commands.DEMO_STAFF")
+
+
+def sign_in(page: Page, account: DemoStaff) -> None:
+    """Sign in through the audience's sign-in form and wait for the landing page."""
+    page.goto(f"/{account.audience}/sign-in")
+    page.locator("#login_id").fill(account.login_id)
+    page.locator("#password").fill(account.password)
+    with page.expect_navigation():
+        page.locator("form[action$='/sign-in'] button[type=submit]").click()
+    path = page.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+    if path.endswith("sign-in"):
+        error = page.locator("[role=alert]")
+        detail = error.inner_text() if error.count() else page.inner_text("main")[:500]
+        raise AssertionError(f"sign-in as {account.login_id} failed: {detail}")
+
+
+def switch_language(page: Page, lang: str) -> None:
+    """Use the header's language switch, as a person would, and wait for the page in ``lang``."""
+    with page.expect_navigation():
+        page.locator(f".lang-switch a[hreflang={lang}]").click()
+    page.wait_for_function("lang => document.documentElement.lang === lang", arg=lang)
