@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from onshi.identity.models import Person
@@ -22,12 +22,22 @@ class EventRow:
     person_name: str | None
 
 
+def _window(since: datetime, until: datetime | None) -> list[ColumnElement[bool]]:
+    """``since`` inclusive, ``until`` exclusive; no upper bound when ``until`` is None."""
+    clauses = [VerificationEvent.occurred_at >= since]
+    if until is not None:
+        clauses.append(VerificationEvent.occurred_at < until)
+    return clauses
+
+
 def count_events(
-    db: Session, *, since: datetime, until: datetime, institution_id: int | None = None
+    db: Session,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    institution_id: int | None = None,
 ) -> int:
-    query = select(func.count(VerificationEvent.id)).where(
-        VerificationEvent.occurred_at >= since, VerificationEvent.occurred_at < until
-    )
+    query = select(func.count(VerificationEvent.id)).where(*_window(since, until))
     if institution_id is not None:
         query = query.where(VerificationEvent.institution_id == institution_id)
     return int(db.scalar(query) or 0)
@@ -67,11 +77,11 @@ def recent_events(db: Session, *, institution_id: int, limit: int = 10) -> list[
 
 
 def counts_by_method(
-    db: Session, *, since: datetime, until: datetime
+    db: Session, *, since: datetime, until: datetime | None = None
 ) -> list[tuple[VerificationMethod, int]]:
     rows = db.execute(
         select(VerificationEvent.method, func.count(VerificationEvent.id))
-        .where(VerificationEvent.occurred_at >= since, VerificationEvent.occurred_at < until)
+        .where(*_window(since, until))
         .group_by(VerificationEvent.method)
         .order_by(func.count(VerificationEvent.id).desc(), VerificationEvent.method)
     ).all()
@@ -79,11 +89,11 @@ def counts_by_method(
 
 
 def counts_by_result(
-    db: Session, *, since: datetime, until: datetime
+    db: Session, *, since: datetime, until: datetime | None = None
 ) -> list[tuple[int | None, int]]:
     rows = db.execute(
         select(VerificationEvent.result_code, func.count(VerificationEvent.id))
-        .where(VerificationEvent.occurred_at >= since, VerificationEvent.occurred_at < until)
+        .where(*_window(since, until))
         .group_by(VerificationEvent.result_code)
         .order_by(VerificationEvent.result_code)
     ).all()

@@ -36,8 +36,8 @@ def admin_landing(
             "uptake": uptake_by_kind(db, today_jst(clock)),
             "persons": count_persons(db),
             "usage_days": USAGE_DAYS,
-            "events_total": count_events(db, since=since, until=now),
-            "events_by_method": counts_by_method(db, since=since, until=now),
-            "events_by_result": counts_by_result(db, since=since, until=now),
+            "events_total": count_events(db, since=since),
+            "events_by_method": counts_by_method(db, since=since),
+            "events_by_result": counts_by_result(db, since=since),
         },
     )
