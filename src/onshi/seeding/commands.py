@@ -105,8 +105,12 @@ def demo_patient_instructions(settings: Settings, person_id: int | None) -> list
         return []
     from onshi.accounts.cli import issue_enrolment_url
     from onshi.accounts.passkeys import passkey_origin
+    from onshi.errors import NotFoundError
 
-    url, expiry = issue_enrolment_url(settings, person_id)
+    try:
+        url, expiry = issue_enrolment_url(settings, person_id)
+    except NotFoundError:
+        return [f"  patient: demo person {person_id} not found; no enrolment link issued"]
     origin = passkey_origin(settings.public_origin, settings.environment)
     return [
         f"  patient enrolment (once, until {expiry}): {url}",
