@@ -31,9 +31,12 @@ $(READER_STAMP): pyproject.toml $(STAMP) | test-prerequisites
 	$(BIN)/python -m pip install --quiet -e ".[dev,reader]"
 	touch $(READER_STAMP)
 
+# Both suites run even when the first fails; the exit status is the last failure's (5: no tests).
 test: test-prerequisites $(READER_STAMP)
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest e2e
+	@status=0; \
+	$(BIN)/python -m pytest tests || status=$$?; \
+	$(BIN)/python -m pytest e2e || status=$$?; \
+	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check src reader_bridge tests e2e bench
