@@ -105,14 +105,25 @@ def missing_packages(requirements: Sequence[Requirement] = REQUIREMENTS) -> list
 
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run a command, showing its output as it comes (an install can take minutes) and keeping
+    it to look for apt's messages."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("+ " + " ".join(argv), flush=True)
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        list(argv), capture_output=True, text=True, check=False, env=env, stdin=subprocess.DEVNULL
-    )
-    sys.stdout.write(result.stdout[-4000:])
-    sys.stderr.write(result.stderr[-4000:])
-    return result
+    lines: list[str] = []
+    with subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    ) as process:
+        for line in process.stdout or ():
+            if not line.startswith("(Reading database ..."):
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            lines.append(line)
+    return subprocess.CompletedProcess(list(argv), process.returncode, "".join(lines), "")
 
 
 def needs_package_lists(result: subprocess.CompletedProcess[str]) -> bool:
