@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from e2e.harness import OnshiServer, ServerError
 from e2e.helpers import VirtualAuthenticator
@@ -35,11 +35,14 @@ CHROMIUM_ARGS = (
     "--disable-quic",
 )
 MOBILE_VIEWPORT = {"width": 360, "height": 740}
+# Two shared cores in CI: give assertions some slack over Playwright's 5 s default.
+EXPECT_TIMEOUT_MS = 10_000
 _SERVER_KEY = pytest.StashKey[OnshiServer]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     register(config)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
