@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.connection import ASGIConnection
 from litestar.response import Template
 
@@ -111,5 +111,5 @@ def render(
         context=merged,
         status_code=status_code,
         headers=dict(headers or {}),
-        media_type="text/html; charset=utf-8",
+        media_type=MediaType.HTML,
     )
