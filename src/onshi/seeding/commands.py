@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from datetime import date
 from typing import TYPE_CHECKING
@@ -155,19 +154,32 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     print("\nDemo sign-ins (development only):")
     for login, password, role, _attached, name in DEMO_STAFF:
         if login in logins:
-            print(f"  {role:17} {origin}/  login {login}  password {password}  ({name})")
+            sign_in = f"{origin}/{_SIGN_IN_AUDIENCE.get(role, 'clinic')}/sign-in"
+            print(f"  {role:17} {sign_in}  login {login}  password {password}  ({name})")
     if patient is not None:
         print(f"  demo patient: {patient[1]} (person id {patient[0]})")
     for line in demo_patient_instructions(settings, patient[0] if patient else None):
         print(line)
     print()
-    return serve(argparse.Namespace(workers=1), settings)
+    return serve(argparse.Namespace(workers=1), _trusting_dev_pki(settings))
+
+
+_SIGN_IN_AUDIENCE = {"insurer_operator": "insurer", "administrator": "admin"}
+
+
+def _trusting_dev_pki(settings: Settings) -> Settings:
+    """The demo trusts the development CA unless trust anchors were configured explicitly.
+    Only ``run-demo`` does this, and it refuses to run in production."""
+    if settings.jpki_trust_anchors:
+        return settings
+    pki_dir = settings.data_dir / "dev-pki"
+    print(f"trusting the development JPKI CA in {pki_dir} (demo only)")
+    return settings.with_(
+        jpki_trust_anchors=(pki_dir / "ca.pem",), jpki_crls=(pki_dir / "crl.pem",)
+    )
 
 
 def _dev_pki(settings: Settings) -> None:
-    if importlib.util.find_spec("onshi.pki.cli") is None:
-        print("dev PKI: not available yet (onshi.pki.cli missing); skipped")
-        return
     from onshi.clock import SystemClock
     from onshi.pki import cli as pki_cli
 
