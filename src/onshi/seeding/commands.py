@@ -123,6 +123,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import select
 
     from onshi.cli import serve
+    from onshi.clock import SystemClock, today_jst
     from onshi.db.engine import make_engine
     from onshi.db.migrate import upgrade
     from onshi.db.registry import load_all_models
@@ -137,7 +138,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     with engine.connect() as connection:
         empty = is_empty(connection)
     if empty:
-        status = _seed(settings, SeedConfig())
+        # The demo's history ends today so reception and dashboards show recent activity;
+        # `onshi seed` keeps its fixed as-of date for reproducible datasets.
+        status = _seed(settings, SeedConfig(as_of=today_jst(SystemClock())))
         if status:
             return status
     else:
