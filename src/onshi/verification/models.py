@@ -1,12 +1,22 @@
-"""Verification events (every qualification check, whatever the method) and the institutions'
-own patient numbers (照会番号)."""
+"""Verification events (every qualification check, whatever the method), the institutions'
+own patient numbers (照会番号), the single-use card challenges and the card submissions (the
+idempotency record of each submission and the pending 目視 checks)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
@@ -83,4 +93,80 @@ class InstitutionPatientNumber(IdMixin, Base):
         UniqueConstraint("institution_id", "number"),
         UniqueConstraint("institution_id", "person_id"),
         CheckConstraint("length(number) >= 1", name="number_not_empty"),
+    )
+
+
+class VerificationChallenge(IdMixin, Base):
+    """A single-use card challenge bound to one device and its institution (120 s).
+
+    Only the SHA-256 of the challenge bytes is kept: the card signs the SHA-256 DigestInfo of the
+    challenge, so the digest is all the signature check needs. ``used_at`` is set by a
+    conditional ``UPDATE … WHERE used_at IS NULL``: of two concurrent submissions exactly one
+    wins."""
+
+    __tablename__ = "verification_challenges"
+
+    public_id: Mapped[str] = mapped_column(String(22), unique=True)  # b64u of 16 random bytes
+    challenge_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the 32 bytes
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("reader_devices.id", ondelete="CASCADE"), index=True
+    )
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", name="expiry_after_creation"),
+        Index("ix_verification_challenges_expires_at", "expires_at"),
+    )
+
+
+class SubmissionStatus(StrEnum):
+    AWAITING_STAFF = "awaiting_staff"  # 目視: waiting for a staff member to confirm
+    DONE = "done"  # a result was computed
+    REJECTED = "rejected"  # 目視: staff rejected the check
+    FAILED = "failed"  # a check failed (error_code says which)
+
+
+class VerificationSubmission(IdMixin, Base):
+    """One card submission (``POST /api/v1/verifications``) for one challenge.
+
+    ``body_hash`` (SHA-256 of the canonical JSON body) makes a resubmission of the same body from
+    the same device return the stored ``response``; a different body is ``challenge.used``.
+    ``pending`` holds what a 目視 check needs once staff confirm it (consent choices, 照会番号,
+    certificate facts)."""
+
+    __tablename__ = "verification_submissions"
+
+    public_id: Mapped[str] = mapped_column(String(22), unique=True)  # the verification_id
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("verification_challenges.id", ondelete="CASCADE"), unique=True
+    )
+    device_id: Mapped[int] = mapped_column(ForeignKey("reader_devices.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    method: Mapped[VerificationMethod] = mapped_column(StrEnumType(VerificationMethod))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[SubmissionStatus] = mapped_column(StrEnumType(SubmissionStatus))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    certificate_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    response_status: Mapped[int] = mapped_column(SmallInteger)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pending: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    verification_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("verification_events.id", ondelete="SET NULL")
+    )
+    decided_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        *enum_checks(method=VerificationMethod, status=SubmissionStatus),
+        CheckConstraint(
+            "(status = 'failed') = (error_code IS NOT NULL)", name="failed_has_error_code"
+        ),
+        Index("ix_verification_submissions_institution_status", "institution_id", "status"),
     )
