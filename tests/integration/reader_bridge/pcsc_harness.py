@@ -6,8 +6,10 @@ and gives pcscd a private reader.conf.d with vpcd readers on free loopback-teste
 pyscard side finds it through PCSCLITE_CSOCK_NAME, which libpcsclite reads once per process:
 `client_environment()` must be applied before the first PC/SC call of the process.
 
-Each vpcd reader entry gives two slots, "<name> 00 00" on `port` and "<name> 00 01" on
-`port + 1`; a virtual card connects to one of them as a TCP client (`VpcdCardLink`).
+vpcd's reader entry gives two slots, "<name> 00 00" on `port` and "<name> 00 01" on `port + 1`,
+which PC/SC shows as two readers; a virtual card connects to one of them as a TCP client
+(`VpcdCardLink`). Only ONE vpcd entry may be configured: the driver keeps its sockets in a
+table indexed by slot number alone, so a second entry would share (and garble) the first's.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class HarnessError(RuntimeError):
 
 
 def find_pcscd() -> str:
-    path = shutil.which("pcscd") or ("/usr/sbin/pcscd" if Path("/usr/sbin/pcscd").exists() else None)
+    path = shutil.which("pcscd") or (
+        "/usr/sbin/pcscd" if Path("/usr/sbin/pcscd").exists() else None
+    )
     if path is None:
         raise HarnessError("pcscd not found: install the Debian package 'pcscd'")
     return path
@@ -63,7 +67,7 @@ def _port_pair_free(port: int) -> bool:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sockets.append(s)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("", p))  # noqa: S104 - probing the port vpcd will bind on all interfaces
+            s.bind(("", p))  # probe the port vpcd will bind on all interfaces
         return True
     except OSError:
         return False
@@ -83,28 +87,29 @@ def free_port_pair() -> int:
 
 
 @dataclass(frozen=True)
-class VpcdReader:
+class VpcdSlot:
+    """One PC/SC reader name and the loopback port its virtual card connects to."""
+
     name: str
     port: int
-
-    @property
-    def slot_names(self) -> tuple[str, str]:
-        return (f"{self.name} 00 00", f"{self.name} 00 01")
 
 
 class PcscdHarness:
     """Owns one private pcscd process (restartable) and its vpcd reader configuration."""
 
-    def __init__(self, workdir: Path, reader_count: int = 1) -> None:
+    reader_name = "Onshi Test VPCD"
+
+    def __init__(self, workdir: Path) -> None:
         self.workdir = Path(workdir)
         self.pcscd = find_pcscd()
         self.driver = find_vpcd_driver()
         self.socket_path = self.workdir / "pcscd.comm"
         self.config_dir = self.workdir / "reader.conf.d"
         self.runs = 0
-        self.readers = [
-            VpcdReader(f"Onshi Test VPCD {chr(ord('A') + i)}", free_port_pair())
-            for i in range(reader_count)
+        self.port = free_port_pair()
+        self.slots = [
+            VpcdSlot(f"{self.reader_name} 00 00", self.port),
+            VpcdSlot(f"{self.reader_name} 00 01", self.port + 1),
         ]
         self._process: subprocess.Popen[bytes] | None = None
         self._listener: socket.socket | None = None
@@ -114,14 +119,13 @@ class PcscdHarness:
 
     def _write_config(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        for reader in self.readers:
-            (self.config_dir / reader.name.replace(" ", "_")).write_text(
-                f'FRIENDLYNAME "{reader.name}"\n'
-                f"DEVICENAME   /dev/null:0x{reader.port:04X}\n"
-                f"LIBPATH      {self.driver}\n"
-                f"CHANNELID    0x{reader.port:04X}\n",
-                encoding="ascii",
-            )
+        (self.config_dir / "vpcd").write_text(
+            f'FRIENDLYNAME "{self.reader_name}"\n'
+            f"DEVICENAME   /dev/null:0x{self.port:04X}\n"
+            f"LIBPATH      {self.driver}\n"
+            f"CHANNELID    0x{self.port:04X}\n",
+            encoding="ascii",
+        )
 
     def start(self) -> None:
         if self._process is not None:
@@ -144,8 +148,17 @@ class PcscdHarness:
         with self.log_path.open("wb") as log:
             # No -a: APDU logging would write PINs to the log.
             self._process = subprocess.Popen(
-                [sys.executable, "-c", _EXEC_WITH_FD3, str(fd), self.pcscd, "-f", "-i",
-                 "-c", str(self.config_dir)],
+                [
+                    sys.executable,
+                    "-c",
+                    _EXEC_WITH_FD3,
+                    str(fd),
+                    self.pcscd,
+                    "-f",
+                    "-i",
+                    "-c",
+                    str(self.config_dir),
+                ],
                 pass_fds=(fd,),
                 stdout=log,
                 stderr=subprocess.STDOUT,

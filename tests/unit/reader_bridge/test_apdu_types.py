@@ -42,11 +42,10 @@ def test_malformed_apdus_are_rejected(raw: str) -> None:
         CommandAPDU.from_bytes(bytes.fromhex(raw))
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"cla": 0x100}, {"data": bytes(256)}, {"le": 0}, {"le": 257}]
-)
+@pytest.mark.parametrize("kwargs", [{"cla": 0x100}, {"data": bytes(256)}, {"le": 0}, {"le": 257}])
 def test_command_apdu_validates_fields(kwargs: dict[str, int | bytes]) -> None:
-    fields: dict[str, int | bytes] = {"cla": 0, "ins": 0xB0, "p1": 0, "p2": 0} | kwargs
+    fields: dict[str, int | bytes] = {"cla": 0, "ins": 0xB0, "p1": 0, "p2": 0}
+    fields.update(kwargs)
     with pytest.raises(ValueError, match="APDU"):
         CommandAPDU(**fields)  # type: ignore[arg-type]
 
@@ -103,12 +102,13 @@ def test_ok_status_raises_nothing() -> None:
 )
 def test_every_error_has_a_code_and_both_languages(error: type[CardError]) -> None:
     assert error.code.count(".") == 1
-    assert error.message_ja and error.message_en
+    assert error.message_ja
+    assert error.message_en
     assert error.message_ja != CardError.message_ja or error is CardError
 
 
 def test_error_codes_are_distinct() -> None:
-    errors = [
+    errors: list[type[CardError]] = [
         NotAMyNumberCardError, WrongPinError, PinLockedError, InvalidPinFormatError,
         CardRemovedError, CardCommunicationError, ReaderUnavailableError,
         SecurityStatusNotSatisfiedError, CardFileNotFoundError,

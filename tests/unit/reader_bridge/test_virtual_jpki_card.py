@@ -121,7 +121,7 @@ def test_loads_the_dev_pki_layout(card: VirtualJpkiCard, tmp_path: Path) -> None
     for name in ("cert.pem", "key.pem"):
         (card_dir / name).write_bytes((tmp_path / "full" / name).read_bytes())
     (tmp_path / "pki" / "ca.pem").write_bytes((tmp_path / "full" / "ca.pem").read_bytes())
-    with pytest.raises(ValueError, match="card.json"):
+    with pytest.raises(ValueError, match=r"card\.json"):
         VirtualJpkiCard.load(card_dir, ca_path=tmp_path / "pki" / "ca.pem")
     loaded = VirtualJpkiCard.load(card_dir, ca_path=tmp_path / "pki" / "ca.pem", pin="5678")
     assert (loaded.pin, loaded.tries_left) == ("5678", 3)
@@ -149,5 +149,5 @@ def test_rejects_non_rsa_keys(card: VirtualJpkiCard, tmp_path: Path) -> None:
 def test_card_state_is_validated(
     make_card: Callable[..., VirtualJpkiCard], pin: str, tries: int
 ) -> None:
-    with pytest.raises(ValueError, match="PIN|tries_left"):
+    with pytest.raises(ValueError, match=r"PIN|tries_left"):
         make_card(pin=pin, tries_left=tries)
