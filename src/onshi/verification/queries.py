@@ -1,15 +1,31 @@
-"""Read queries over verification events (landing pages, dashboards)."""
+"""Read queries over verification events (landing pages, dashboards) and the set-based loaders
+of qualifications that result computation works on (card, 記号番号, 一括照会)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from onshi.identity.models import Person
-from onshi.verification.models import VerificationEvent, VerificationMethod
+from onshi.identity.models import CardCertificateLink, Person
+from onshi.qualification.models import (
+    FiveItemStatus,
+    Insurer,
+    LimitCertification,
+    Qualification,
+    SpecificDiseaseCertificate,
+)
+from onshi.verification.models import (
+    InstitutionPatientNumber,
+    VerificationEvent,
+    VerificationMethod,
+)
+from onshi.verification.results import DiseaseRecord, LimitRecord, QualificationRecord
 
 
 @dataclass(frozen=True)
@@ -98,3 +114,239 @@ def counts_by_result(
         .order_by(VerificationEvent.result_code)
     ).all()
     return [(code, int(count)) for code, count in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading qualifications for result computation (card, 記号番号, 一括照会). Set-based: one query
+# per kind of row whatever the number of keys, chunked for very long lists.
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LookupKey:
+    """A normalised 記号番号 search row: 保険者番号 + 記号 + 番号 (+ 枝番) + 生年月日.
+    ``symbol_key`` is '' when the card has no 記号; ``branch`` None matches any 枝番."""
+
+    insurer_number: str
+    symbol_key: str
+    number_key: str
+    branch: str | None
+    birth_date: date
+
+
+def _record_select() -> Any:
+    return (
+        select(
+            Qualification,
+            Insurer.number.label("insurer_number"),
+            Insurer.name.label("insurer_name"),
+            Person,
+        )
+        .join(Insurer, Insurer.id == Qualification.insurer_id)
+        .join(Person, Person.id == Qualification.person_id)
+        .where(Qualification.five_item_status != FiveItemStatus.FAILED)
+    )
+
+
+def _records(db: Session, query: Any, today: date) -> list[tuple[Any, QualificationRecord]]:
+    rows = db.execute(query).all()
+    ids = [row.Qualification.id for row in rows]
+    limits = _limits(db, ids, today)
+    diseases = _diseases(db, ids, today)
+    out: list[tuple[Any, QualificationRecord]] = []
+    for row in rows:
+        q: Qualification = row.Qualification
+        p: Person = row.Person
+        out.append(
+            (
+                row,
+                QualificationRecord(
+                    id=q.id,
+                    person_id=q.person_id,
+                    insurer_number=row.insurer_number,
+                    insurer_name=row.insurer_name,
+                    card_class=q.card_class,
+                    symbol=q.symbol,
+                    number=q.number,
+                    branch=q.branch,
+                    relationship=q.relationship,
+                    acquired_on=q.acquired_on,
+                    lost_on=q.lost_on,
+                    loss_reason=q.loss_reason,
+                    issued_on=q.issued_on,
+                    valid_from=q.valid_from,
+                    valid_to=q.valid_to,
+                    copayment_ratio=q.copayment_ratio,
+                    preschool=q.preschool,
+                    elderly_certificate_ratio=q.elderly_certificate_ratio,
+                    elderly_certificate_valid_from=q.elderly_certificate_valid_from,
+                    elderly_certificate_valid_to=q.elderly_certificate_valid_to,
+                    family_name=p.family_name,
+                    given_name=p.given_name,
+                    family_name_kana=p.family_name_kana,
+                    given_name_kana=p.given_name_kana,
+                    sex=p.sex,
+                    birth_date=p.birth_date,
+                    address=p.address,
+                    postal_code=p.postal_code,
+                    limits=tuple(limits.get(q.id, ())),
+                    diseases=tuple(diseases.get(q.id, ())),
+                ),
+            )
+        )
+    return out
+
+
+def _limits(db: Session, ids: Sequence[int], today: date) -> dict[int, list[LimitRecord]]:
+    found: dict[int, list[LimitRecord]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        rows = db.scalars(
+            select(LimitCertification)
+            .where(
+                LimitCertification.qualification_id.in_(chunk),
+                LimitCertification.valid_from <= today,
+                or_(LimitCertification.valid_to.is_(None), LimitCertification.valid_to >= today),
+            )
+            .order_by(LimitCertification.valid_from, LimitCertification.id)
+        )
+        for row in rows:
+            found[row.qualification_id].append(
+                LimitRecord(row.category, row.class_code, row.valid_from, row.valid_to)
+            )
+    return found
+
+
+def _diseases(db: Session, ids: Sequence[int], today: date) -> dict[int, list[DiseaseRecord]]:
+    found: dict[int, list[DiseaseRecord]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        rows = db.scalars(
+            select(SpecificDiseaseCertificate)
+            .where(
+                SpecificDiseaseCertificate.qualification_id.in_(chunk),
+                SpecificDiseaseCertificate.valid_from <= today,
+                or_(
+                    SpecificDiseaseCertificate.valid_to.is_(None),
+                    SpecificDiseaseCertificate.valid_to >= today,
+                ),
+            )
+            .order_by(SpecificDiseaseCertificate.disease, SpecificDiseaseCertificate.id)
+        )
+        for row in rows:
+            found[row.qualification_id].append(
+                DiseaseRecord(row.disease, row.monthly_limit_yen, row.valid_from, row.valid_to)
+            )
+    return found
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[start : start + _CHUNK] for start in range(0, len(values), _CHUNK)]
+
+
+def person_qualifications(
+    db: Session, person_ids: Collection[int], *, today: date
+) -> dict[int, list[QualificationRecord]]:
+    """Every visible qualification of each person (the card path's candidates)."""
+    found: dict[int, list[QualificationRecord]] = {person_id: [] for person_id in person_ids}
+    for chunk in _chunks(sorted(person_ids)):
+        query = _record_select().where(Qualification.person_id.in_(chunk))
+        for _row, record in _records(db, query.order_by(Qualification.id), today):
+            found[record.person_id].append(record)
+    return found
+
+
+def symbol_number_matches(
+    db: Session, keys: Sequence[LookupKey], *, today: date
+) -> dict[LookupKey, list[QualificationRecord]]:
+    """The visible qualifications matching each key (empty list when none). Keys without 枝番
+    match any 枝番; the birth date always has to match."""
+    found: dict[LookupKey, list[QualificationRecord]] = {key: [] for key in keys}
+    with_branch = [key for key in keys if key.branch is not None]
+    without_branch = [key for key in keys if key.branch is None]
+    for chunk in _chunks(with_branch):
+        columns = tuple_(
+            Insurer.number,
+            Qualification.symbol_key,
+            Qualification.number_key,
+            Qualification.branch,
+            Person.birth_date,
+        )
+        query = _record_select().where(
+            columns.in_(
+                [
+                    (k.insurer_number, k.symbol_key, k.number_key, k.branch, k.birth_date)
+                    for k in chunk
+                ]
+            )
+        )
+        for row, record in _records(db, query.order_by(Qualification.id), today):
+            key = LookupKey(
+                row.insurer_number,
+                row.Qualification.symbol_key,
+                row.Qualification.number_key,
+                row.Qualification.branch,
+                record.birth_date,
+            )
+            found[key].append(record)
+    for chunk in _chunks(without_branch):
+        columns = tuple_(
+            Insurer.number, Qualification.symbol_key, Qualification.number_key, Person.birth_date
+        )
+        query = _record_select().where(
+            columns.in_(
+                [(k.insurer_number, k.symbol_key, k.number_key, k.birth_date) for k in chunk]
+            )
+        )
+        for row, record in _records(db, query.order_by(Qualification.id), today):
+            key = LookupKey(
+                row.insurer_number,
+                row.Qualification.symbol_key,
+                row.Qualification.number_key,
+                None,
+                record.birth_date,
+            )
+            found[key].append(record)
+    return found
+
+
+def latest_acquired(db: Session, person_ids: Collection[int]) -> dict[int, date]:
+    """Person id → newest ``acquired_on`` among the person's visible qualifications."""
+    found: dict[int, date] = {}
+    for chunk in _chunks(sorted(person_ids)):
+        rows = db.execute(
+            select(Qualification.person_id, func.max(Qualification.acquired_on))
+            .where(
+                Qualification.person_id.in_(chunk),
+                Qualification.five_item_status != FiveItemStatus.FAILED,
+            )
+            .group_by(Qualification.person_id)
+        ).all()
+        found.update({int(person_id): newest for person_id, newest in rows})
+    return found
+
+
+def patient_numbers(
+    db: Session, *, institution_id: int, person_ids: Collection[int]
+) -> dict[int, str]:
+    """照会番号 of each person at the institution (persons without one are absent)."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(sorted(person_ids)):
+        rows = db.execute(
+            select(InstitutionPatientNumber.person_id, InstitutionPatientNumber.number).where(
+                InstitutionPatientNumber.institution_id == institution_id,
+                InstitutionPatientNumber.person_id.in_(chunk),
+            )
+        ).all()
+        found.update({int(person_id): str(number) for person_id, number in rows})
+    return found
+
+
+def linked_person(db: Session, fingerprint: str) -> int | None:
+    """The person a card certificate is linked to (健康保険証利用登録), if any."""
+    person_id = db.scalar(
+        select(CardCertificateLink.person_id).where(
+            CardCertificateLink.fingerprint_sha256 == fingerprint,
+            CardCertificateLink.unlinked_at.is_(None),
+        )
+    )
+    return int(person_id) if person_id is not None else None

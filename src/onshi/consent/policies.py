@@ -1,0 +1,45 @@
+"""Pure consent rules (no database): is a consent valid now, and its flag value."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from onshi.consent.models import Consent, ConsentKind, ConsentValue
+from onshi.settings import ConsentRules
+
+#: The per-kind viewing questions of the seed flow.
+PER_KIND_VIEWING: tuple[ConsentKind, ...] = (
+    ConsentKind.HEALTH_CHECK,
+    ConsentKind.DRUG,
+    ConsentKind.CLINICAL,
+    ConsentKind.SURGERY,
+)
+
+
+def asked_kinds(rules: ConsentRules) -> tuple[ConsentKind, ...]:
+    """The kinds the reader asks under ``rules``: the four viewing kinds (seed flow) or one
+    包括同意 (2024-10), then 限度額 when its step is on."""
+    viewing = (ConsentKind.COMPREHENSIVE,) if rules.comprehensive_consent else PER_KIND_VIEWING
+    return (*viewing, ConsentKind.LIMIT_INFO) if rules.limit_consent_step else viewing
+
+
+def consent_expiry(registered_at: datetime, rules: ConsentRules) -> datetime:
+    """An outpatient consent lasts ``consent_hours`` (24) from registration, not to end of day."""
+    return registered_at + timedelta(hours=rules.consent_hours)
+
+
+def consent_is_valid(consent: Consent, now: datetime) -> bool:
+    """Given, not archived, and not yet expired (valid strictly before ``expires_at``; a
+    居宅同意取得型 consent without an expiry lasts while home-visit care continues)."""
+    if consent.value is not ConsentValue.GIVEN or consent.archived_at is not None:
+        return False
+    if consent.expires_at is None:
+        return consent.home_visit
+    return now < consent.expires_at
+
+
+def consent_flag(consent: Consent, now: datetime) -> ConsentValue:
+    """The flag a result shows: 2 (期限切れ) for a given consent past its expiry."""
+    if consent.value is ConsentValue.GIVEN and not consent_is_valid(consent, now):
+        return ConsentValue.EXPIRED
+    return ConsentValue(consent.value)
