@@ -20,6 +20,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.consent.models",
     "onshi.records.models",
     "onshi.audit.models",
+    "onshi.batch.models",
 )
 
 

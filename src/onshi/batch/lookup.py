@@ -1,0 +1,163 @@
+"""Set-based resolution of a chunk of search rows: the chunk's keys go into a temporary table
+and ONE join against insurers + qualifications + persons returns every candidate qualification
+of every row (枝番 optional: a row without 枝番 matches any branch). Qualifications whose 5-item
+check failed are invisible. The candidates feed :func:`onshi.verification.results.compute_result`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import aliased
+
+from onshi.batch.rows import SearchRow
+from onshi.identity.models import Person
+from onshi.qualification.models import FiveItemStatus, Insurer, Qualification
+from onshi.verification.results import QualificationRecord
+
+_TEMP = MetaData()
+lookup_keys = Table(
+    "batch_lookup_keys",
+    _TEMP,
+    Column("line_no", Integer, primary_key=True),
+    Column("insurer_number", String(8), nullable=False),
+    Column("symbol_key", String(38), nullable=False),
+    Column("number_key", String(38), nullable=False),
+    Column("branch", String(2)),
+    Column("birth_date", Date, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+_CREATE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS batch_lookup_keys ("
+    "line_no INTEGER PRIMARY KEY, insurer_number VARCHAR(8) NOT NULL, "
+    "symbol_key VARCHAR(38) NOT NULL, number_key VARCHAR(38) NOT NULL, branch VARCHAR(2), "
+    "birth_date DATE NOT NULL)"
+)
+
+_newer = aliased(Qualification)
+_visible = Qualification.five_item_status != FiveItemStatus.FAILED
+
+
+#: QualificationRecord field → column, in select order after ``line_no``.
+_RECORD_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", Qualification.id),
+    ("person_id", Qualification.person_id),
+    ("insurer_number", Insurer.number),
+    ("insurer_name", Insurer.name),
+    ("card_class", Qualification.card_class),
+    ("symbol", Qualification.symbol),
+    ("number", Qualification.number),
+    ("branch", Qualification.branch),
+    ("relationship", Qualification.relationship),
+    ("acquired_on", Qualification.acquired_on),
+    ("lost_on", Qualification.lost_on),
+    ("loss_reason", Qualification.loss_reason),
+    ("issued_on", Qualification.issued_on),
+    ("valid_from", Qualification.valid_from),
+    ("valid_to", Qualification.valid_to),
+    ("copayment_ratio", Qualification.copayment_ratio),
+    ("preschool", Qualification.preschool),
+    ("elderly_certificate_ratio", Qualification.elderly_certificate_ratio),
+    ("elderly_certificate_valid_from", Qualification.elderly_certificate_valid_from),
+    ("elderly_certificate_valid_to", Qualification.elderly_certificate_valid_to),
+    ("family_name", Person.family_name),
+    ("given_name", Person.given_name),
+    ("family_name_kana", Person.family_name_kana),
+    ("given_name_kana", Person.given_name_kana),
+    ("sex", Person.sex),
+    ("birth_date", Person.birth_date),
+    ("address", Person.address),
+    ("postal_code", Person.postal_code),
+)
+_FIELDS = tuple(name for name, _column in _RECORD_COLUMNS)
+_N = len(_FIELDS)
+
+
+def _candidates_query() -> Select[Any]:
+    latest = (
+        select(func.max(_newer.acquired_on))
+        .where(_newer.person_id == Qualification.person_id)
+        .where(_newer.five_item_status != FiveItemStatus.FAILED)
+        .scalar_subquery()
+    )
+    k = lookup_keys.c
+    return (
+        select(
+            k.line_no,
+            *(column.label(f"r_{name}") for name, column in _RECORD_COLUMNS),
+            latest.label("latest_acquired"),
+        )
+        .select_from(lookup_keys)
+        .join(Insurer, Insurer.number == k.insurer_number)
+        .join(
+            Qualification,
+            and_(
+                Qualification.insurer_id == Insurer.id,
+                Qualification.symbol_key == k.symbol_key,
+                Qualification.number_key == k.number_key,
+                or_(k.branch.is_(None), Qualification.branch == k.branch),
+            ),
+        )
+        .join(Person, and_(Person.id == Qualification.person_id, Person.birth_date == k.birth_date))
+        .where(_visible)
+    )
+
+
+CANDIDATES = _candidates_query()
+
+
+class Candidates:
+    """Candidates per line and the newest visible acquisition date per person."""
+
+    def __init__(self) -> None:
+        self.by_line: defaultdict[int, list[QualificationRecord]] = defaultdict(list)
+        self.latest_acquired: dict[int, date] = {}
+
+
+def find_candidates(connection: Connection, rows: Sequence[SearchRow]) -> Candidates:
+    """One INSERT (executemany) into the connection's temporary table and one SELECT."""
+    connection.execute(text(_CREATE))
+    connection.execute(lookup_keys.delete())
+    found = Candidates()
+    if not rows:
+        return found
+    connection.execute(
+        lookup_keys.insert(),
+        [
+            {
+                "line_no": row.line_no,
+                "insurer_number": row.insurer_number,
+                "symbol_key": row.symbol_key,
+                "number_key": row.number_key,
+                "branch": row.branch,
+                "birth_date": row.birth_date,
+            }
+            for row in rows
+        ],
+    )
+    for r in connection.execute(CANDIDATES):
+        record = QualificationRecord(**dict(zip(_FIELDS, r[1 : _N + 1], strict=True)))
+        found.by_line[r[0]].append(record)
+        if r[_N + 1] is not None:
+            found.latest_acquired[record.person_id] = r[_N + 1]
+    connection.execute(lookup_keys.delete())
+    return found
