@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from reader_bridge.apdu import (
     SW_CLA_NOT_SUPPORTED,
@@ -54,6 +54,7 @@ from reader_bridge.jpki import (
     JPKI_AID,
     MY_NUMBER_CARD_TOKEN,
     PIN_MAX_TRIES,
+    SHA256_DIGEST_INFO_PREFIX,
     TOKEN_LENGTH,
 )
 
@@ -308,7 +309,13 @@ class VirtualJpkiCard:
             return _status(SW_SECURITY_STATUS_NOT_SATISFIED)
         if not c.data:
             return _status(SW_WRONG_LENGTH)
-        signature = _pkcs1_v15_sign_raw(self.private_key, c.data)
+        if len(c.data) == 51 and c.data.startswith(SHA256_DIGEST_INFO_PREFIX):
+            # the usual case; same bytes as the generic path (PKCS#1 v1.5 is deterministic)
+            signature: bytes | None = self.private_key.sign(
+                c.data[19:], padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
+            )
+        else:
+            signature = _pkcs1_v15_sign_raw(self.private_key, c.data)
         if signature is None:
             return _status(SW_WRONG_DATA)
         if c.le is not None and c.le < len(signature):

@@ -40,12 +40,14 @@ class VpcdCardLink:
         host: str = LOOPBACK,
         reconnect_initial: float = 0.02,
         reconnect_max: float = 0.5,
+        quickack: bool = True,
     ) -> None:
         self.card = card
         self.host = host
         self.port = port
         self._reconnect_initial = reconnect_initial
         self._reconnect_max = reconnect_max
+        self._quickack = quickack and _QUICKACK is not None
         self._lock = threading.Lock()
         self._inserted = threading.Event()
         self._connected = threading.Event()
@@ -129,10 +131,10 @@ class VpcdCardLink:
     def _recv_exact(self, sock: socket.socket, size: int) -> bytes | None:
         buf = bytearray()
         while len(buf) < size:
-            if _QUICKACK is not None:
+            if self._quickack:
                 # Linux clears quick-ack mode after each ACK; without re-arming it the kernel
                 # delays the ACK of the response and each APDU costs ~40-50 ms.
-                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)  # type: ignore[arg-type]
             chunk = sock.recv(size - len(buf))
             if not chunk:
                 return None

@@ -7,12 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, utils
 
 from reader_bridge.apdu import PinLockedError, WrongPinError
-from reader_bridge.jpki import JpkiCard
+from reader_bridge.jpki import JpkiCard, sha256_digest_info
 from reader_bridge.readers.inprocess import InProcessReader
-from reader_bridge.virtual_card import MY_NUMBER_CARD_ATR, VirtualJpkiCard
+from reader_bridge.virtual_card import (
+    MY_NUMBER_CARD_ATR,
+    VirtualJpkiCard,
+    _pkcs1_v15_sign_raw,
+)
 
 SELECT_AP = "00A4040C0AD392F000260100000001"
 
@@ -151,3 +156,17 @@ def test_card_state_is_validated(
 ) -> None:
     with pytest.raises(ValueError, match=r"PIN|tries_left"):
         make_card(pin=pin, tries_left=tries)
+
+
+def test_generic_and_sha256_signing_paths_agree(card: VirtualJpkiCard) -> None:
+    digest_info = sha256_digest_info(b"message")
+    fast = exchange(card, SELECT_AP, "00A4020C020018", "002000800431323334", "00A4020C020017",
+                    "802A008033" + digest_info.hex() + "00")  # fmt: skip
+    assert fast[-4:] == "9000"
+    assert bytes.fromhex(fast[:-4]) == _pkcs1_v15_sign_raw(card.private_key, digest_info)
+    sha512_info = bytes.fromhex("3051300d060960864801650304020305000440") + bytes(64)
+    generic = exchange(card, "802A008053" + sha512_info.hex() + "00")
+    key = card.private_key.public_key()
+    key.verify(
+        bytes.fromhex(generic[:-4]), bytes(64), padding.PKCS1v15(), utils.Prehashed(hashes.SHA512())
+    )
