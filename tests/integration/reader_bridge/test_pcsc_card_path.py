@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from reader_bridge.apdu import (
     CardRemovedError,
     NotAMyNumberCardError,
     PinLockedError,
+    ReaderUnavailableError,
     SecurityStatusNotSatisfiedError,
     WrongPinError,
 )
@@ -195,3 +198,38 @@ def test_reader_reconnects_after_pcscd_restart(
         identity = jpki.read_identity()
         _verify(identity.certificate_der, jpki.authenticate("1234", CHALLENGE), CHALLENGE)
     assert getattr(pcsc_reader, "service_losses", 0) >= 1
+
+
+def test_service_down_is_reported_then_recovered(
+    pcsc_reader: Reader,
+    place_card: PlaceCard,
+    wait_event: WaitEvent,
+    card: VirtualJpkiCard,
+    pcscd: PcscdHarness,
+) -> None:
+    link, slot = place_card(card)
+    wait_event(pcsc_reader, CardEventKind.INSERTED, slot)
+    pcscd.stop()
+    try:
+        # the card is reported gone with the service; then waits time out while it is down
+        assert pcsc_reader.wait_for_event(2) == CardEvent(CardEventKind.REMOVED, slot)
+        assert pcsc_reader.wait_for_event(0.3) is None
+        with pytest.raises(ReaderUnavailableError):
+            pcsc_reader.list_readers()
+        with pytest.raises(ReaderUnavailableError):
+            pcsc_reader.connect(slot)
+    finally:
+        pcscd.start()
+    wait_event(pcsc_reader, CardEventKind.INSERTED, slot)
+    assert link.connected
+
+
+def test_close_wakes_a_blocked_waiter(pcsc_reader: Reader) -> None:
+    results: list[CardEvent | None] = []
+    waiter = threading.Thread(target=lambda: results.append(pcsc_reader.wait_for_event(None)))
+    waiter.start()
+    time.sleep(0.2)
+    pcsc_reader.close()
+    waiter.join(timeout=3)
+    assert not waiter.is_alive()
+    assert results == [None]
