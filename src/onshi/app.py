@@ -18,6 +18,7 @@ from onshi.accounts.services import resolve_session
 from onshi.clock import Clock, SystemClock
 from onshi.db.engine import make_engine, make_session_factory
 from onshi.settings import Settings
+from onshi.web.api.openapi import api_openapi_config
 from onshi.web.dependencies import app_dependencies, session_policy
 from onshi.web.errors import exception_handlers
 from onshi.web.guards import audience_guard
@@ -95,7 +96,7 @@ def create_app(
                 "cookie_names": CookieNames.for_settings(settings),
             }
         ),
-        openapi_config=None,
+        openapi_config=api_openapi_config(),
         debug=False,
     )
 

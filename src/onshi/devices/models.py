@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
+from onshi.db.types import BigIntId
 from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
 
 
@@ -71,3 +72,19 @@ class PairingCode(IdMixin, Base):
     __table_args__ = (
         Index("ix_pairing_codes_institution_expires", "institution_id", "expires_at"),
     )
+
+
+class DeviceRequestNonce(Base):
+    """A ``jti`` a device has used (signed requests are single use). Kept until ``expires_at``
+    (5 minutes, well past the ±60 s ``iat`` window, so a replay is refused either as skewed or
+    as seen); expired rows are purged opportunistically by :mod:`onshi.devices.signing`."""
+
+    __tablename__ = "device_request_nonces"
+
+    device_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("reader_devices.id", ondelete="CASCADE"), primary_key=True
+    )
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_device_request_nonces_expires_at", "expires_at"),)

@@ -26,7 +26,7 @@ from litestar.types import ExceptionHandlersMap
 from onshi.errors import DomainError
 from onshi.web.guards import SIGN_IN_PATHS
 from onshi.web.htmx import add_vary, hx_redirect_headers, is_htmx
-from onshi.web.i18n import Catalogue
+from onshi.web.i18n import LANGUAGES, Catalogue
 from onshi.web.rendering import render
 from onshi.web.state import request_lang
 
@@ -77,8 +77,10 @@ def error_response(
     lang = request_lang(request)
     message = catalogue.error_message(lang, code, **(params or {}))
     if _is_api(request):
+        # docs/api/device-protocol.md: the message in both languages, and the params.
+        texts = {each: catalogue.error_message(each, code, **(params or {})) for each in LANGUAGES}
         return Response(
-            {"error": {"code": code, "message": message}},
+            {"error": {"code": code, "message": texts, "params": dict(params or {})}},
             status_code=status_code,
             media_type=MediaType.JSON,
             headers=headers,

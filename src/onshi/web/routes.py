@@ -12,6 +12,8 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
+from onshi.web.api.devices import DEVICE_API_HANDLERS
+from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
 from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.insurer.landing import insurer_landing
@@ -31,7 +33,7 @@ PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [clinic_landing]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
 ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
-API_HANDLERS: list[ControllerRouterHandler] = []
+API_HANDLERS: list[ControllerRouterHandler] = [*DEVICE_API_HANDLERS]
 
 # Paths whose unsafe requests skip the CSRF check (device-signed API). Cookie sessions are
 # ignored on them, so a browser session can never be used there.
@@ -40,15 +42,51 @@ CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ("/api/",)
 
 def build_routers() -> list[ControllerRouterHandler]:
     routers: list[ControllerRouterHandler] = [
-        Router(path="/", route_handlers=PUBLIC_HANDLERS, opt={"audience": "public"}),
-        Router(path="/clinic", route_handlers=CLINIC_HANDLERS, opt={"audience": "clinic"}),
-        Router(path="/insurer", route_handlers=INSURER_HANDLERS, opt={"audience": "insurer"}),
-        Router(path="/admin", route_handlers=ADMIN_HANDLERS, opt={"audience": "admin"}),
+        # Pages are not part of the OpenAPI schema (it documents /api only).
+        Router(
+            path="/",
+            route_handlers=PUBLIC_HANDLERS,
+            opt={"audience": "public"},
+            include_in_schema=False,
+        ),
+        Router(
+            path="/clinic",
+            route_handlers=CLINIC_HANDLERS,
+            opt={"audience": "clinic"},
+            include_in_schema=False,
+        ),
+        Router(
+            path="/insurer",
+            route_handlers=INSURER_HANDLERS,
+            opt={"audience": "insurer"},
+            include_in_schema=False,
+        ),
+        Router(
+            path="/admin",
+            route_handlers=ADMIN_HANDLERS,
+            opt={"audience": "admin"},
+            include_in_schema=False,
+        ),
     ]
     if PATIENT_HANDLERS:
         routers.append(
-            Router(path="/me", route_handlers=PATIENT_HANDLERS, opt={"audience": "patient"})
+            Router(
+                path="/me",
+                route_handlers=PATIENT_HANDLERS,
+                opt={"audience": "patient"},
+                include_in_schema=False,
+            )
         )
     if API_HANDLERS:
-        routers.append(Router(path="/api", route_handlers=API_HANDLERS, opt={"audience": "api"}))
+        # Device-signed requests (web/api/signed.py): the guard verifies every handler unless
+        # it is marked opt={"device_auth": "unsigned"}; handlers take `device`, `signed_body`.
+        routers.append(
+            Router(
+                path="/api",
+                route_handlers=API_HANDLERS,
+                opt={"audience": "api"},
+                guards=[device_request_guard],
+                dependencies=API_DEPENDENCIES,
+            )
+        )
     return routers

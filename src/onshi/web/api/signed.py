@@ -1,0 +1,153 @@
+"""Device-signed requests on the ``/api`` router (docs/api/device-protocol.md).
+
+``device_request_guard`` is the API router's guard: every handler under ``/api`` is verified
+(deny by default) unless it is explicitly marked ``opt={"device_auth": "unsigned"}`` (only
+``POST /api/v1/devices/pair``). It reads the compact JWS from the body of a POST (which must be
+``Content-Type: application/jose``) or from the ``Onshi-Device-Signature`` header otherwise,
+verifies it with :func:`onshi.devices.signing.verify_device_request` in its own short
+transaction (the ``jti`` is spent even if the handler then fails: single use means single use)
+and leaves the result in the request scope.
+
+Handlers ask for it by name (the router provides these dependencies):
+
+    @post("/v1/verifications/challenges", sync_to_thread=True)
+    def create_challenge(
+        device: NamedDependency[SkipValidation[DevicePrincipal]],
+        signed_body: NamedDependency[SkipValidation[dict[str, Any]]],
+        db: NamedDependency[SkipValidation[Session]],
+    ) -> ...:
+        request = parse_body(signed_body, ChallengeRequest)   # msgspec Struct, 400 api.invalid_body
+
+``device`` is the :class:`DevicePrincipal` (device_id, institution_id, mode, label);
+``signed_body`` the payload's ``body`` object (``{}`` on GET; ``body`` itself is a name Litestar
+reserves for the raw bytes, which here are the JWS); ``signed_request`` the whole
+:class:`SignedRequest` (device, body, jti, issued_at). Never take ``data`` on a signed route:
+the wire body is the JWS, not JSON.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Final, TypeVar
+
+import anyio.to_thread
+import msgspec
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import SkipValidation
+from sqlalchemy.orm import Session, sessionmaker
+
+from onshi.clock import Clock
+from onshi.devices.signing import (
+    DEFAULT_POLICY,
+    JOSE_MEDIA_TYPE,
+    SIGNATURE_HEADER,
+    DevicePrincipal,
+    SignaturePolicy,
+    SignedRequest,
+    malformed_error,
+    verify_device_request,
+)
+from onshi.errors import DomainError
+
+UNSIGNED: Final = "unsigned"
+POLICY_STATE_KEY: Final = "device_signature_policy"
+_SCOPE_KEY: Final = "onshi.signed_request"
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+
+T = TypeVar("T")
+
+
+class ApiBodyError(DomainError):
+    """The signed body does not have the endpoint's shape."""
+
+    code = "api.invalid_body"
+    status_code = 400
+
+
+def is_unsigned(handler: BaseRouteHandler) -> bool:
+    return handler.opt.get("device_auth") == UNSIGNED
+
+
+def _verify_in_transaction(  # noqa: PLR0917 - called through functools.partial
+    factory: sessionmaker[Session],
+    clock: Clock,
+    policy: SignaturePolicy,
+    token: bytes | str,
+    method: str,
+    path: str,
+) -> SignedRequest:
+    with factory() as db, db.begin():
+        return verify_device_request(db, clock, token, method=method, path=path, policy=policy)
+
+
+async def device_request_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    if is_unsigned(handler):
+        return
+    if not isinstance(connection, Request):
+        raise NotAuthorizedException()
+    method = connection.method.upper()
+    token: bytes | str
+    if method in _BODY_METHODS:
+        if connection.content_type[0] != JOSE_MEDIA_TYPE:
+            raise malformed_error("content_type")
+        token = await connection.body()
+    else:
+        header = connection.headers.get(SIGNATURE_HEADER)
+        if header is None:
+            raise malformed_error("missing")
+        token = header
+    state = connection.app.state
+    policy: SignaturePolicy = state.get(POLICY_STATE_KEY) or DEFAULT_POLICY
+    signed = await anyio.to_thread.run_sync(
+        partial(
+            _verify_in_transaction,
+            state.session_factory,
+            state.clock,
+            policy,
+            token,
+            method,
+            connection.scope["path"],
+        )
+    )
+    connection.scope.setdefault("state", {})[_SCOPE_KEY] = signed
+
+
+def provide_signed_request(request: Request[Any, Any, Any]) -> SignedRequest:
+    signed = request.scope.get("state", {}).get(_SCOPE_KEY)
+    if not isinstance(signed, SignedRequest):  # an unsigned route asking for a device
+        raise NotAuthorizedException()
+    return signed
+
+
+def provide_device(
+    signed_request: NamedDependency[SkipValidation[SignedRequest]],
+) -> DevicePrincipal:
+    return signed_request.device
+
+
+def provide_signed_body(
+    signed_request: NamedDependency[SkipValidation[SignedRequest]],
+) -> dict[str, Any]:
+    return signed_request.body if signed_request.body is not None else {}
+
+
+API_DEPENDENCIES: Final[dict[str, Provide]] = {
+    "signed_request": Provide(provide_signed_request, sync_to_thread=False),
+    "device": Provide(provide_device, sync_to_thread=False),
+    "signed_body": Provide(provide_signed_body, sync_to_thread=False),
+}
+
+
+def parse_body(body: dict[str, Any], schema: type[T]) -> T:
+    """The signed body as ``schema`` (a msgspec Struct or dataclass); a wrong shape is
+    ``api.invalid_body`` (400) naming the field."""
+    try:
+        return msgspec.convert(body, schema, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ApiBodyError(detail=str(exc)) from exc
