@@ -46,6 +46,16 @@ SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d06096086480165030402010500042
 MAX_READ_CHUNK = 0xFF
 DER_HEADER_PROBE = 4  # tag + 0x82 + two length bytes: enough for any certificate
 
+MAX_GET_RESPONSES = 64
+# What cards without the JPKI applet answer to its SELECT: not found, bad parameters, or
+# no ISO 7816-4 file system at all.
+_NO_JPKI_AP = {
+    SW_FILE_NOT_FOUND,
+    SW_WRONG_P1P2,
+    0x6A86,
+    SW_INS_NOT_SUPPORTED,
+    SW_CLA_NOT_SUPPORTED,
+}
 _PIN_RE = re.compile(r"[0-9]{4}", re.ASCII)
 
 
@@ -99,34 +109,33 @@ class JpkiCard:
 
     # -- transport ------------------------------------------------------------------------------
 
-    def _exchange(self, command: CommandAPDU) -> ResponseAPDU:
+    def _exchange(self, command: CommandAPDU, *, may_retry_le: bool = True) -> ResponseAPDU:
+        """Send a command; follow 6Cxx (resend with the right Le, once) and 61xx (GET RESPONSE)."""
         self.counter.commands += 1
         data, sw1, sw2 = self._connection.transmit(command.to_bytes())
         response = ResponseAPDU(bytes(data), sw1, sw2)
-        if sw1 == 0x6C and command.le is not None:  # wrong Le: the card says how many it has
-            return self._exchange(
-                CommandAPDU(
-                    command.cla, command.ins, command.p1, command.p2, command.data, sw2 or 256
-                )
+        if sw1 == 0x6C and command.le is not None and may_retry_le:
+            corrected = CommandAPDU(
+                command.cla, command.ins, command.p1, command.p2, command.data, sw2 or MAX_SHORT_LE
             )
+            return self._exchange(corrected, may_retry_le=False)
         collected = response.data
-        while response.sw1 == 0x61:  # more data waiting: GET RESPONSE
+        for _ in range(MAX_GET_RESPONSES):
+            if response.sw1 != 0x61:
+                return ResponseAPDU(collected, response.sw1, response.sw2)
             self.counter.commands += 1
             get = CommandAPDU(0x00, 0xC0, 0x00, 0x00, le=response.sw2 or MAX_SHORT_LE)
             data, sw1, sw2 = self._connection.transmit(get.to_bytes())
             response = ResponseAPDU(bytes(data), sw1, sw2)
             collected += response.data
-        return ResponseAPDU(collected, response.sw1, response.sw2)
+        raise CardCommunicationError("the card kept answering 61xx (more data)")
 
     # -- files ----------------------------------------------------------------------------------
 
     def select_ap(self) -> None:
         """SELECT the JPKI applet by AID; a card without it is not a My Number card."""
         response = self._exchange(CommandAPDU(0x00, 0xA4, 0x04, 0x0C, JPKI_AID))
-        if response.sw in (SW_FILE_NOT_FOUND, SW_WRONG_P1P2, 0x6A86) or response.sw in (
-            SW_INS_NOT_SUPPORTED,
-            SW_CLA_NOT_SUPPORTED,
-        ):
+        if response.sw in _NO_JPKI_AP:
             raise NotAMyNumberCardError(f"SELECT JPKI AP answered {response.sw:04X}")
         raise_for_status(response, "SELECT AP")
 
@@ -179,6 +188,8 @@ class JpkiCard:
         """Select the AP, check the token says My Number card and read the certificate(s)."""
         self.select_ap()
         token = self.read_token()
+        if token == JUKI_CARD_TOKEN:
+            raise NotAMyNumberCardError("this is a 住民基本台帳カード (token JPKIAPICCTOKEN)")
         if token != MY_NUMBER_CARD_TOKEN:
             raise NotAMyNumberCardError(f"JPKI token is {token!r}")
         certificate = self.read_auth_certificate()

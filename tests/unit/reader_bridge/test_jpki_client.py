@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from reader_bridge.apdu import (
     CardCommunicationError,
     CardRemovedError,
+    CardStatusError,
     InvalidPinFormatError,
     NotAMyNumberCardError,
     PinLockedError,
@@ -170,7 +171,7 @@ def test_juki_card_token_is_not_a_my_number_card(
 ) -> None:
     reader = InProcessReader()
     reader.insert(make_card(token="JPKIAPICCTOKEN"))
-    with pytest.raises(NotAMyNumberCardError, match="JPKIAPICCTOKEN"):
+    with pytest.raises(NotAMyNumberCardError, match="住民基本台帳カード"):
         JpkiCard(reader.connect(reader.list_readers()[0])).read_identity()
 
 
@@ -233,3 +234,42 @@ def test_der_total_length(header: str, length: int) -> None:
 def test_der_total_length_rejects_bad_headers(header: str) -> None:
     with pytest.raises(CardCommunicationError):
         der_total_length(bytes.fromhex(header))
+
+
+class Scripted:
+    """A connection answering from a script of (expected command, response) pairs."""
+
+    def __init__(self, script: list[tuple[str, str]]) -> None:
+        self.script = script
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int, int]:
+        expected, response = self.script.pop(0)
+        assert apdu.hex().upper() == expected
+        raw = bytes.fromhex(response)
+        return raw[:-2], raw[-2], raw[-1]
+
+
+def test_wrong_le_is_corrected_once_and_get_response_followed() -> None:
+    connection = Scripted(
+        [
+            ("00B0000004", "6C02"),
+            ("00B0000002", "3003" + "6102"),
+            ("00C0000002", "0102" + "9000"),
+        ]
+    )
+    jpki = JpkiCard(connection)
+    assert jpki.read_binary(0, 4) == bytes.fromhex("30030102")
+    assert jpki.counter.commands == 3
+    assert connection.script == []
+
+
+def test_repeated_wrong_le_is_an_error() -> None:
+    jpki = JpkiCard(Scripted([("00B0000004", "6C02"), ("00B0000002", "6C01")]))
+    with pytest.raises(CardStatusError):
+        jpki.read_binary(0, 4)
+
+
+def test_endless_get_response_is_an_error() -> None:
+    jpki = JpkiCard(Scripted([("00B0000004", "6104")] + [("00C0000004", "00006104")] * 64))
+    with pytest.raises(CardCommunicationError, match="61xx"):
+        jpki.read_binary(0, 4)
