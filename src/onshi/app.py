@@ -23,6 +23,8 @@ from onshi.web.dependencies import app_dependencies, session_policy
 from onshi.web.errors import exception_handlers
 from onshi.web.guards import audience_guard
 from onshi.web.i18n import Catalogue
+from onshi.web.live import STATE_KEY as LIVE_STATE_KEY
+from onshi.web.live import build_broker, live_lifespan
 from onshi.web.middleware import CookieNames, WebContextConfig, WebContextMiddleware
 from onshi.web.rendering import STATIC_DIR, build_template_environment
 from onshi.web.routes import CSRF_EXEMPT_PREFIXES, build_routers
@@ -45,6 +47,7 @@ def create_app(
     the_clock = clock or SystemClock()
     catalogue = Catalogue.discover()
     policy = session_policy(settings)
+    broker = build_broker(settings)
 
     def resolve(token: str) -> Principal | None:
         with session_factory() as db:
@@ -84,7 +87,7 @@ def create_app(
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_template_environment(catalogue))
         ),
-        lifespan=[lifespan],
+        lifespan=[lifespan, live_lifespan(broker)],
         state=State(
             {
                 "settings": settings,
@@ -94,6 +97,7 @@ def create_app(
                 "catalogue": catalogue,
                 "passwords": passwords or PasswordService.default(),
                 "cookie_names": CookieNames.for_settings(settings),
+                LIVE_STATE_KEY: broker,
             }
         ),
         openapi_config=api_openapi_config(),

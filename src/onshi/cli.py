@@ -35,6 +35,11 @@ def migrate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# Open live streams (reception screens) never finish on their own: on SIGTERM uvicorn waits this
+# long for requests in flight, then cancels the streams; browsers reconnect to another worker.
+SHUTDOWN_GRACE_SECONDS = 3
+
+
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
@@ -53,9 +58,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             port=settings.port,
             workers=args.workers,
             proxy_headers=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
     else:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
     return 0
 
 
@@ -78,6 +89,7 @@ def _load_command_modules() -> None:
 
 CLI_MODULES: tuple[str, ...] = (
     "onshi.accounts.cli",
+    "onshi.batch.cli",
     "onshi.pki.cli",
     "onshi.seeding.commands",
 )
