@@ -15,6 +15,7 @@ from onshi.web.admin.landing import admin_landing
 from onshi.web.api.devices import DEVICE_API_HANDLERS
 from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
 from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
+from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
 from onshi.web.insurer.landing import insurer_landing
@@ -31,7 +32,11 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     *PATIENT_PUBLIC_HANDLERS,
 ]
 PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
-CLINIC_HANDLERS: list[ControllerRouterHandler] = [clinic_landing, *RECEPTION_HANDLERS]
+CLINIC_HANDLERS: list[ControllerRouterHandler] = [
+    clinic_landing,
+    *DEVICE_PAGE_HANDLERS,
+    *RECEPTION_HANDLERS,
+]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
 ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
 API_HANDLERS: list[ControllerRouterHandler] = [*DEVICE_API_HANDLERS]
