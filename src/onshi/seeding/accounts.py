@@ -41,6 +41,8 @@ def create_demo_accounts(
                 institution_id=institution_id,
                 insurer_id=insurer_id,
                 emergency_permission=role == "doctor",
+                # The demo hospital's doctor administers its card readers (/clinic/devices).
+                is_institution_admin=role == "doctor",
             )
 
 

@@ -159,6 +159,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         if login in logins:
             sign_in = f"{origin}/{_SIGN_IN_AUDIENCE.get(role, 'clinic')}/sign-in"
             print(f"  {role:17} {sign_in}  login {login}  password {password}  ({name})")
+    if "demo-doctor" in logins:
+        print(f"  card readers: {origin}/clinic/devices  (demo-doctor is the institution admin)")
     if patient is not None:
         print(f"  demo patient: {patient[1]} (person id {patient[0]})")
     for line in demo_patient_instructions(settings, patient[0] if patient else None):
