@@ -80,15 +80,19 @@ def test_card_codes(db: Session, clock: FrozenClock) -> None:
     lost = make_person(db)
     old = make_qualification(db, lost, **LOST)
     result = _card(db, clock, lost.id)
-    assert result.code == 2 and result.qualification is not None
-    assert result.qualification.id == old.id and not result.newer_qualification_exists
+    assert result.code == 2
+    assert result.qualification is not None
+    assert result.qualification.id == old.id
+    assert not result.newer_qualification_exists
 
     newer = make_person(db)
     old = make_qualification(db, newer, **LOST)
     make_qualification(db, newer, acquired_on=date(2026, 5, 1), valid_from=date(2026, 5, 1))
     result = _card(db, clock, newer.id)
-    assert result.code == 3 and result.newer_qualification_exists
-    assert result.qualification is not None and result.qualification.id == old.id
+    assert result.code == 3
+    assert result.newer_qualification_exists
+    assert result.qualification is not None
+    assert result.qualification.id == old.id
 
     nothing = make_person(db)
     assert _card(db, clock, nothing.id).code == 4
@@ -100,7 +104,8 @@ def test_card_codes(db: Session, clock: FrozenClock) -> None:
     make_qualification(db, two)
     make_qualification(db, two)
     result = _card(db, clock, two.id)
-    assert result.code == 5 and result.qualification is None
+    assert result.code == 5
+    assert result.qualification is None
 
 
 def test_lookup_valid_shows_every_field_and_logs(db: Session, clock: FrozenClock) -> None:
@@ -130,16 +135,20 @@ def test_lookup_valid_shows_every_field_and_logs(db: Session, clock: FrozenClock
     outcome = _lookup(db, clock, identity)
     fields = outcome.payload["qualification"]
     assert outcome.payload["result_code"] == 1
-    assert fields["insurer_name"] == insurer.name and fields["symbol"] == "１２３-４"
-    assert (
-        fields["branch"] == "01" and fields["sex"] == "1" and fields["birth_date"] == "1980-05-17"
-    )
-    assert fields["copayment_ratio"] == "030" and fields["relationship"] == "1"
+    assert fields["insurer_name"] == insurer.name
+    assert fields["symbol"] == "１２３-４"
+    assert fields["branch"] == "01"
+    assert fields["sex"] == "1"
+    assert fields["birth_date"] == "1980-05-17"
+    assert fields["copayment_ratio"] == "030"
+    assert fields["relationship"] == "1"
     assert fields["limit_certifications"] is None  # no 限度額 consent by 記号番号 (seed rules)
     assert fields["specific_diseases"][0]["monthly_limit_yen"] == 10000
     event = db.get(VerificationEvent, outcome.verification_event_id)
-    assert event is not None and event.method is VerificationMethod.SYMBOL_NUMBER
-    assert event.staff_account_id is not None and event.result_code == 1
+    assert event is not None
+    assert event.method is VerificationMethod.SYMBOL_NUMBER
+    assert event.staff_account_id is not None
+    assert event.result_code == 1
     assert db.scalar(select(DataAccess).where(DataAccess.verification_event_id == event.id))
     always = _lookup(db, clock, identity, rules=ConsentRules(limit_consent_step=False))
     assert always.payload["qualification"]["limit_certifications"][0]["class_code"] == "A03"
@@ -169,11 +178,13 @@ def test_lookup_invalid_shows_no_details_unlike_the_card(db: Session, clock: Fro
     lost = make_qualification(db, person, insurer, **LOST)
     identity = PersonIdentity(insurer.number, lost.symbol, lost.number, lost.branch, "1980-05-17")
     outcome = _lookup(db, clock, identity)
-    assert outcome.payload["result_code"] == 2 and outcome.payload["qualification"] is None
+    assert outcome.payload["result_code"] == 2
+    assert outcome.payload["qualification"] is None
     assert _card(db, clock, person.id).qualification is not None  # the card shows it
     make_qualification(db, person, acquired_on=date(2026, 3, 1), valid_from=date(2026, 3, 1))
     outcome = _lookup(db, clock, identity)
-    assert outcome.payload["result_code"] == 3 and outcome.payload["qualification"] is None
+    assert outcome.payload["result_code"] == 3
+    assert outcome.payload["qualification"] is None
     assert outcome.payload["newer_qualification_exists"] is True
     assert db.scalar(select(DataAccess)) is None  # nothing shown, nothing logged
 
@@ -186,7 +197,8 @@ def test_lookup_not_found_multiple_and_failed_five_item(db: Session, clock: Froz
     make_qualification(db, twin_b, insurer, number=a.number, branch="02", relationship="2")
     household = PersonIdentity(insurer.number, a.symbol, a.number, None, "1980-05-17")
     multiple = _lookup(db, clock, household)
-    assert multiple.payload["result_code"] == 5 and multiple.payload["qualification"] is None
+    assert multiple.payload["result_code"] == 5
+    assert multiple.payload["qualification"] is None
     assert multiple.computation.person_id is None
     exact = _lookup(
         db, clock, PersonIdentity(insurer.number, a.symbol, a.number, "01", "1980-05-17")
@@ -227,4 +239,5 @@ def test_lookup_registers_patient_number(db: Session, clock: FrozenClock) -> Non
     assert outcome.payload["institution_patient_number"] == "P-77"
     missing = PersonIdentity(insurer.number, q.symbol, "999999", None, "1980-05-17")
     ignored = _lookup(db, clock, missing, institution=institution, patient_number="P-78")
-    assert ignored.patient_number_ignored and ignored.payload["institution_patient_number"] is None
+    assert ignored.patient_number_ignored
+    assert ignored.payload["institution_patient_number"] is None

@@ -58,7 +58,8 @@ def test_pin_verification_valid_with_consents_event_and_access_log(
 ) -> None:
     person, qualification, card = _linked(reader, issue_card)
     outcome = _submit(reader, trust, reader.pin_body(card))
-    assert outcome.ok and outcome.status_code == 200
+    assert outcome.ok
+    assert outcome.status_code == 200
     body = outcome.body
     assert body["result_code"] == 1
     assert body["qualification"]["number"] == qualification.number
@@ -67,16 +68,20 @@ def test_pin_verification_valid_with_consents_event_and_access_log(
     assert body["certificate"]["in_grace"] is False
     kinds = {flag["kind"]: flag for flag in body["consents"]}
     assert set(kinds) == {"health_check", "drug", "clinical", "surgery", "limit_info"}
-    assert kinds["drug"]["value"] == "1" and kinds["clinical"]["value"] == "0"
+    assert kinds["drug"]["value"] == "1"
+    assert kinds["clinical"]["value"] == "0"
     registered = datetime.fromisoformat(kinds["drug"]["registered_at"])
     assert datetime.fromisoformat(kinds["drug"]["expires_at"]) - registered == timedelta(hours=24)
     (event,) = _events(db)
     assert event.method is VerificationMethod.CARD_PIN
-    assert event.result_code == 1 and event.person_id == person.id
-    assert event.device_id == reader.device.id and event.error_code is None
+    assert event.result_code == 1
+    assert event.person_id == person.id
+    assert event.device_id == reader.device.id
+    assert event.error_code is None
     assert db.scalar(select(func.count(Consent.id)).where(Consent.person_id == person.id)) == 5
     access = db.scalar(select(DataAccess).where(DataAccess.verification_event_id == event.id))
-    assert access is not None and access.institution_id == reader.institution.id
+    assert access is not None
+    assert access.institution_id == reader.institution.id
     audits = db.scalars(select(AuditEvent.action)).all()
     assert audits.count("consent.recorded") == 5
 
@@ -105,7 +110,8 @@ def test_face_matched_and_not_matched(
     _person, _qualification, card = _linked(reader, issue_card)
     assert _submit(reader, trust, reader.face_body(card)).body["result_code"] == 1
     failed = _submit(reader, trust, reader.face_body(card, matched=False))
-    assert failed.error_code == "face.not_matched" and failed.status_code == 422
+    assert failed.error_code == "face.not_matched"
+    assert failed.status_code == 422
     assert _events(db)[-1].error_code == "face.not_matched"
     assert _events(db)[-1].method is VerificationMethod.CARD_FACE
 
@@ -117,10 +123,13 @@ def test_replay_same_body_returns_stored_result_without_second_event(
     body = reader.pin_body(card)
     first = _submit(reader, trust, body)
     again = _submit(reader, trust, dict(body))
-    assert again.replayed and again.body == first.body and again.status_code == 200
+    assert again.replayed
+    assert again.body == first.body
+    assert again.status_code == 200
     assert len(_events(db)) == 1
     other = _submit(reader, trust, {**body, "consents": {**body["consents"], "surgery": True}})
-    assert other.error_code == "challenge.used" and other.status_code == 409
+    assert other.error_code == "challenge.used"
+    assert other.status_code == 409
     assert [e.error_code for e in _events(db)] == [None, "challenge.used"]
 
 
@@ -132,7 +141,8 @@ def test_replay_of_a_failed_submission_returns_the_same_error(
     first = _submit(reader, trust, body)
     assert first.error_code == "card.not_registered"
     again = _submit(reader, trust, body)
-    assert again.replayed and again.error_code == "card.not_registered"
+    assert again.replayed
+    assert again.error_code == "card.not_registered"
     assert len(_events(db)) == 1
 
 
@@ -219,7 +229,8 @@ def test_certificate_errors(
     expired = _submit(reader, trust_at(clock.now()), reader.pin_body(card))
     assert expired.error_code == "certificate.expired"
     codes = [e.error_code for e in _events(db)]
-    assert "certificate.untrusted" in codes and "certificate.expired" in codes
+    assert "certificate.untrusted" in codes
+    assert "certificate.expired" in codes
 
 
 def test_in_grace_certificate_is_accepted_and_flagged(
@@ -294,7 +305,8 @@ def test_malformed_body_raises_and_writes_nothing(
 ) -> None:
     with pytest.raises(VerificationError) as caught:
         _submit(reader, trust, body)
-    assert caught.value.code == "verification.malformed" and caught.value.status_code == 400
+    assert caught.value.code == "verification.malformed"
+    assert caught.value.status_code == 400
     assert _events(db) == []
     assert db.scalar(select(func.count(VerificationSubmission.id))) == 0
 
@@ -313,4 +325,5 @@ def test_patient_number_from_the_reader_is_registered_and_echoed(
     assert (
         db.scalar(select(func.count(Consent.id)).where(Consent.person_id == other_person.id)) == 0
     )
-    assert ConsentKind.DRUG and ConsentValue.GIVEN
+    assert ConsentKind.DRUG
+    assert ConsentValue.GIVEN

@@ -50,7 +50,8 @@ def test_visual_check_waits_for_staff_then_confirmed(
 ) -> None:
     person, _q, card = _linked(reader, issue_card)
     pending = _submit(reader, trust, reader.visual_body(card))
-    assert pending.status_code == 202 and pending.body["status"] == "awaiting_staff"
+    assert pending.status_code == 202
+    assert pending.body["status"] == "awaiting_staff"
     verification_id = pending.body["verification_id"]
     assert db.scalar(select(VerificationEvent)) is None
     assert [
@@ -64,12 +65,15 @@ def test_visual_check_waits_for_staff_then_confirmed(
         confirm_visual(db, clock, stranger, verification_id)
     staff = _principal(db, reader.institution.id)
     outcome = confirm_visual(db, clock, staff, verification_id)
-    assert outcome.body["result_code"] == 1 and outcome.body["status"] == "done"
+    assert outcome.body["result_code"] == 1
+    assert outcome.body["status"] == "done"
     event = db.get(VerificationEvent, outcome.verification_event_id)
-    assert event is not None and event.staff_account_id == staff.subject_id
+    assert event is not None
+    assert event.staff_account_id == staff.subject_id
     assert event.person_id == person.id
     polled = submission_status(db, device_id=reader.device.id, verification_id=verification_id)
-    assert polled.status_code == 200 and polled.body["result_code"] == 1
+    assert polled.status_code == 200
+    assert polled.body["result_code"] == 1
     with pytest.raises(VerificationError) as caught:
         reject_visual(db, clock, staff, verification_id)
     assert caught.value.code == "visual.not_pending"
@@ -86,7 +90,8 @@ def test_visual_check_rejected_and_timeout(
     rejected = reject_visual(db, clock, staff, first)
     assert rejected.body["status"] == "rejected"
     event = db.get(VerificationEvent, rejected.verification_event_id)
-    assert event is not None and event.error_code == "visual.rejected"
+    assert event is not None
+    assert event.error_code == "visual.rejected"
     second = _submit(reader, trust, reader.visual_body(card)).body["verification_id"]
     clock.advance(timedelta(minutes=5))
     with pytest.raises(VerificationError):
@@ -94,7 +99,8 @@ def test_visual_check_rejected_and_timeout(
     row = db.scalar(
         select(VerificationSubmission).where(VerificationSubmission.public_id == second)
     )
-    assert row is not None and row.status is SubmissionStatus.AWAITING_STAFF
+    assert row is not None
+    assert row.status is SubmissionStatus.AWAITING_STAFF
 
 
 def _link_body(reader: Reader, card, qualification, insurer, **person) -> dict:
@@ -150,7 +156,8 @@ def test_card_link_then_renewal_needs_relinking(
     fresh = trust_at(clock.now())
     assert _submit(reader, fresh, reader.pin_body(renewed)).error_code == "card.not_registered"
     relinked = _link(reader, fresh, _link_body(reader, renewed, qualification, insurer))
-    assert relinked.status_code == 201 and relinked.body["replaced_links"] == 1
+    assert relinked.status_code == 201
+    assert relinked.body["replaced_links"] == 1
     assert _submit(reader, fresh, reader.pin_body(renewed)).body["result_code"] == 1
     links = db.scalars(
         select(CardCertificateLink).where(CardCertificateLink.person_id == person.id)
@@ -171,7 +178,8 @@ def test_card_link_errors(
     bad_number = _link(
         reader, trust, _link_body(reader, card, qualification, insurer, insurer_number="01130013")
     )
-    assert bad_number.error_code == "insurer_number.check_digit" and bad_number.status_code == 400
+    assert bad_number.error_code == "insurer_number.check_digit"
+    assert bad_number.status_code == 400
     body = _link_body(reader, card, qualification, insurer)
     body["signature"] = reader.sign(card, b"not the challenge")
     assert _link(reader, trust, body).error_code == "certificate.bad_signature"
