@@ -37,9 +37,8 @@ from onshi.verification.models import (
     VerificationMethod,
     VerificationSubmission,
 )
+from onshi.verification.visual import VISUAL_TIMEOUT
 
-# A 目視 check is shown while the reader waits for it (the bridge gives up after 5 minutes).
-PENDING_WINDOW: Final = timedelta(minutes=10)
 CONSENT_ORDER: Final = (
     ConsentKind.COMPREHENSIVE,
     ConsentKind.HEALTH_CHECK,
@@ -370,7 +369,8 @@ def pending_checks(
     else:
         query = query.where(
             VerificationSubmission.status == SubmissionStatus.AWAITING_STAFF,
-            VerificationSubmission.created_at >= now - PENDING_WINDOW,
+            # Shown while it can still be decided (the bridge gives up after 5 minutes).
+            VerificationSubmission.created_at > now - VISUAL_TIMEOUT,
         )
     return [
         PendingCheck(

@@ -3,6 +3,8 @@ live stream end to end over HTTP (uvicorn on loopback) on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,6 +18,8 @@ from onshi.accounts.models import StaffRole
 from onshi.app import create_app
 from onshi.clock import FrozenClock
 from onshi.consent.models import ConsentKind, ConsentValue
+from onshi.db.engine import make_engine, make_session_factory
+from onshi.db.migrate import upgrade
 from onshi.institutions.models import Institution
 from onshi.qualification.models import (
     CopaymentRatio,
@@ -26,6 +30,7 @@ from onshi.qualification.models import (
     SpecificDiseaseCertificate,
 )
 from onshi.verification.models import InstitutionPatientNumber, ResultCode, VerificationMethod
+from onshi.web.broker import PostgresBroker
 from onshi.web.live import announce_verification
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -36,6 +41,7 @@ from tests.factories import (
     make_staff_account,
     make_verification_event,
 )
+from tests.integration.conftest import POSTGRES_ENV, _PostgresScratch
 from tests.integration.web.conftest import FAST_PASSWORDS, web_settings
 from tests.integration.web.live_helpers import SseReader, live_server, signed_in_client
 from tests.integration.web.web_helpers import sign_in
@@ -286,3 +292,56 @@ def test_reconnect_replays_missed_results_since_last_event_id(
             stream.nothing_within(0.5)  # nothing of the other institution, nothing twice
         finally:
             stream.close()
+
+
+@pytest.fixture
+def postgres_engine(_postgres_scratch: _PostgresScratch | None) -> Iterator[Engine]:
+    """A migrated PostgreSQL database of its own (only PostgreSQL has LISTEN/NOTIFY)."""
+    assert _postgres_scratch is not None
+    url = _postgres_scratch.create(f"live_{secrets.token_hex(3)}")
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(
+    not os.environ.get(POSTGRES_ENV), reason=f"PostgreSQL tests need {POSTGRES_ENV}"
+)
+def test_two_app_instances_share_results_through_postgresql(
+    postgres_engine: Engine, clock: FrozenClock
+) -> None:
+    """Two workers (two apps, each with its own LISTEN connection): a verification committed
+    through worker A reaches a reception screen connected to worker B, on commit only."""
+    worker_a = create_app(web_settings(postgres_engine), clock, passwords=FAST_PASSWORDS)
+    worker_b = create_app(web_settings(postgres_engine), clock, passwords=FAST_PASSWORDS)
+    assert isinstance(worker_a.state.live, PostgresBroker)
+    assert isinstance(worker_b.state.live, PostgresBroker)
+    factory = make_session_factory(postgres_engine)
+    with factory() as db:
+        institution = make_institution(db)
+        clerk = make_staff_account(db, StaffRole.RECEPTION, institution=institution)
+        db.commit()
+        with (
+            live_server(worker_a),
+            live_server(worker_b) as url_b,
+            signed_in_client(url_b, clerk.login_id, DEFAULT_PASSWORD) as client,
+        ):
+            stream = SseReader(client, "/clinic/reception/stream")
+            try:
+                _checked_event(db, institution, family_name="取消")
+                announce_verification(db, worker_a.state, institution.id, 10_000)
+                db.rollback()  # a rolled-back NOTIFY is never delivered
+
+                event_id = _checked_event(db, institution, family_name="別ワーカー")
+                announce_verification(db, worker_a.state, institution.id, event_id)
+                stream.nothing_within(0.3)  # NOTIFY is delivered on commit, not before
+                db.commit()
+                card = stream.next()
+                assert card.id == str(event_id)
+                assert "別ワーカー\u3000太郎" in card.data
+                assert "取消" not in card.data
+            finally:
+                stream.close()

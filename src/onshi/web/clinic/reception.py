@@ -19,11 +19,11 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Final, TypeVar
 
 import anyio.to_thread
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
-from litestar.response import ServerSentEvent, Template
+from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,9 +36,17 @@ from onshi.verification.feed import (
     pending_checks,
     reception_cards,
 )
+from onshi.verification.services import Outcome
+from onshi.verification.visual import confirm_visual, reject_visual
 from onshi.web.broker import CLOSED, RESYNC
-from onshi.web.htmx import page_or_fragment
-from onshi.web.live import broker_of, institution_topic, parse_live_message
+from onshi.web.htmx import add_vary, page_or_fragment
+from onshi.web.live import (
+    announce_pending_check,
+    announce_verification,
+    broker_of,
+    institution_topic,
+    parse_live_message,
+)
 from onshi.web.rendering import base_context
 
 CARDS_SHOWN: Final = 20
@@ -213,4 +221,61 @@ class _Feed:
                         )
 
 
-RECEPTION_HANDLERS: Final = [reception_page, reception_stream]
+def _announce(db: Session, state: State, outcome: Outcome) -> None:
+    """The decided check leaves the pending list and its result card appears, on every screen
+    of the institution, once this request's transaction commits."""
+    if outcome.institution_id is None:
+        return
+    if outcome.submission_id is not None:
+        announce_pending_check(db, state, outcome.institution_id, outcome.submission_id)
+    if outcome.verification_event_id is not None:
+        announce_verification(db, state, outcome.institution_id, outcome.verification_event_id)
+
+
+def _decided(request: Request[Any, Any, Any]) -> Redirect:
+    return Redirect("/clinic/reception", status_code=303, headers=add_vary({}))
+
+
+@post(
+    "/reception/visual/{verification_id:str}/confirm",
+    name="clinic-reception-visual-confirm",
+    sync_to_thread=True,
+)
+def confirm_visual_check(  # noqa: PLR0917 - Litestar injects dependencies by name
+    request: Request[Any, Any, Any],
+    verification_id: str,
+    state: State,
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
+    principal: NamedDependency[SkipValidation[Principal]],
+) -> Redirect:
+    """確認: the staff member compared the card photo with the patient (404 for another
+    institution's check, ``visual.not_pending`` when decided already or too old)."""
+    _announce(db, state, confirm_visual(db, clock, principal, verification_id))
+    return _decided(request)
+
+
+@post(
+    "/reception/visual/{verification_id:str}/reject",
+    name="clinic-reception-visual-reject",
+    sync_to_thread=True,
+)
+def reject_visual_check(  # noqa: PLR0917 - Litestar injects dependencies by name
+    request: Request[Any, Any, Any],
+    verification_id: str,
+    state: State,
+    db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
+    principal: NamedDependency[SkipValidation[Principal]],
+) -> Redirect:
+    """却下: the patient is not the card holder."""
+    _announce(db, state, reject_visual(db, clock, principal, verification_id))
+    return _decided(request)
+
+
+RECEPTION_HANDLERS: Final = [
+    reception_page,
+    reception_stream,
+    confirm_visual_check,
+    reject_visual_check,
+]
