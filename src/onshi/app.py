@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from onshi.accounts.passwords import PasswordService
 from onshi.accounts.schemas import Principal
 from onshi.accounts.services import resolve_session
+from onshi.batch.worker import BatchWorker
 from onshi.clock import Clock, SystemClock
 from onshi.db.engine import make_engine, make_session_factory
 from onshi.settings import Settings
@@ -48,6 +49,7 @@ def create_app(
     catalogue = Catalogue.discover()
     policy = session_policy(settings)
     broker = build_broker(settings)
+    batch_worker = BatchWorker(engine, the_clock) if settings.batch_worker else None
 
     def resolve(token: str) -> Principal | None:
         with session_factory() as db:
@@ -57,9 +59,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        if batch_worker is not None:
+            batch_worker.start()
         try:
             yield
         finally:
+            if batch_worker is not None:
+                batch_worker.stop()
             engine.dispose()
 
     return Litestar(
@@ -97,6 +103,7 @@ def create_app(
                 "catalogue": catalogue,
                 "passwords": passwords or PasswordService.default(),
                 "cookie_names": CookieNames.for_settings(settings),
+                "batch_worker": batch_worker,
                 LIVE_STATE_KEY: broker,
             }
         ),

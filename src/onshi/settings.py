@@ -57,6 +57,9 @@ class Settings:
     sign_in_window_seconds: int = 300
     session_hours: int = 8
     session_idle_minutes: int = 30
+    # 一括照会: run the batch worker inside each app process (off when `onshi batch-worker`
+    # runs on its own).
+    batch_worker: bool = True
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
@@ -138,6 +141,7 @@ class Settings:
             sign_in_window_seconds=_int(env, "ONSHI_SIGN_IN_WINDOW_SECONDS", 300),
             session_hours=_int(env, "ONSHI_SESSION_HOURS", 8),
             session_idle_minutes=_int(env, "ONSHI_SESSION_IDLE_MINUTES", 30),
+            batch_worker=_bool(env, "ONSHI_BATCH_WORKER", True),
         )
 
 

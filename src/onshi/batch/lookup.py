@@ -53,6 +53,8 @@ _CREATE = (
     "birth_date DATE NOT NULL)"
 )
 
+_ANALYZE = ("ANALYZE batch_lookup_keys", "ANALYZE temp.batch_lookup_keys")
+
 _newer = aliased(Qualification)
 _visible = Qualification.five_item_status != FiveItemStatus.FAILED
 
@@ -154,6 +156,9 @@ def find_candidates(connection: Connection, rows: Sequence[SearchRow]) -> Candid
             for row in rows
         ],
     )
+    # Statistics for the temporary table make both planners drive the join from the keys
+    # (without them SQLite scans qualifications and indexes the keys instead).
+    connection.execute(text(_ANALYZE[connection.dialect.name == "sqlite"]))
     for r in connection.execute(CANDIDATES):
         record = QualificationRecord(**dict(zip(_FIELDS, r[1 : _N + 1], strict=True)))
         found.by_line[r[0]].append(record)

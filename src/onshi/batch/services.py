@@ -93,17 +93,18 @@ def submit_csv(
     device_id: int | None = None,
     max_rows: int = MAX_ROWS,
 ) -> BatchInquiry:
-    inquiry = _new_inquiry(
-        db,
-        clock,
-        institution_id=institution_id,
-        staff_id=staff_id,
-        device_id=device_id,
-        input_format=InputFormat.CSV,
-        filename=filename,
-    )
-    ingested = ingest_csv(source, encoding, _InputWriter(db, inquiry.id), max_rows=max_rows)
-    return _complete(db, inquiry, ingested)
+    with db.begin_nested():  # a BatchFileError leaves nothing, even if the caller commits
+        inquiry = _new_inquiry(
+            db,
+            clock,
+            institution_id=institution_id,
+            staff_id=staff_id,
+            device_id=device_id,
+            input_format=InputFormat.CSV,
+            filename=filename,
+        )
+        ingested = ingest_csv(source, encoding, _InputWriter(db, inquiry.id), max_rows=max_rows)
+        return _complete(db, inquiry, ingested)
 
 
 def submit_rows(
@@ -116,17 +117,18 @@ def submit_rows(
     device_id: int | None = None,
     max_rows: int = MAX_ROWS,
 ) -> BatchInquiry:
-    inquiry = _new_inquiry(
-        db,
-        clock,
-        institution_id=institution_id,
-        staff_id=staff_id,
-        device_id=device_id,
-        input_format=InputFormat.JSONL,
-        filename=None,
-    )
-    ingested = ingest_json(rows, _InputWriter(db, inquiry.id), max_rows=max_rows)
-    return _complete(db, inquiry, ingested)
+    with db.begin_nested():
+        inquiry = _new_inquiry(
+            db,
+            clock,
+            institution_id=institution_id,
+            staff_id=staff_id,
+            device_id=device_id,
+            input_format=InputFormat.JSONL,
+            filename=None,
+        )
+        ingested = ingest_json(rows, _InputWriter(db, inquiry.id), max_rows=max_rows)
+        return _complete(db, inquiry, ingested)
 
 
 def requeue_abandoned(db: Session, inquiry_id: int) -> None:

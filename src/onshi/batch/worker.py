@@ -116,6 +116,10 @@ class BatchWorker:
         self._thread = threading.Thread(target=self._loop, name="onshi-batch", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()

@@ -24,7 +24,9 @@ class Nation:
     insurer: Insurer
     other_insurer: Insurer
 
-    def row(self, ref: str, number: str, birth: str, *, branch: str = "", symbol: str = "1234") -> str:
+    def row(
+        self, ref: str, number: str, birth: str, *, branch: str = "", symbol: str = "1234"
+    ) -> str:
         return f"{ref},{self.insurer.number},{symbol},{number},{branch},{birth}"
 
 
@@ -63,9 +65,7 @@ def build_nation(db: Session) -> Nation:
     make_qualification(db, moved, other, number="900003", acquired_on=date(2025, 10, 1))
     # invisible: 5-item check failed → 4
     hidden = make_person(db, family_name="不一致", birth_date=date(1985, 8, 8))
-    make_qualification(
-        db, hidden, insurer, number="100004", five_item_status=FiveItemStatus.FAILED
-    )
+    make_qualification(db, hidden, insurer, number="100004", five_item_status=FiveItemStatus.FAILED)
     # 5 複数該当: twins on one 記号番号 with different 枝番, searched without 枝番
     for branch in ("01", "02"):
         twin = make_person(db, family_name="双子", birth_date=date(2015, 6, 6))
@@ -89,7 +89,9 @@ def sample_rows(nation: Nation) -> list[str]:
         nation.row("P008", "100001", "19801317"),  # 9: bad date
         f"P009,{good},1234,100001",  # 10: column count
         nation.row("P010", "", "19800517"),  # 11: number required
-        nation.row("P011", "１００００１", "１９８００５１７", symbol="１２３４"),  # 12: 1 (full width)
+        nation.row(
+            "P011", "１００００１", "１９８００５１７", symbol="１２３４"
+        ),  # 12: 1 (full width)
     ]
 
 

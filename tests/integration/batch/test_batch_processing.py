@@ -40,7 +40,7 @@ def _outcomes(engine: Engine, inquiry_id: int) -> dict[int, tuple[int | None, st
     [("utf-8", True, JA_HEADER), ("utf-8", False, EN_HEADER), ("cp932", False, JA_HEADER)],
 )
 def test_csv_rows_resolve_to_result_codes_and_errors_by_line(
-    db: Session, db_engine: Engine, clock: FrozenClock, encoding: str, bom: bool, header: str
+    db: Session, db_engine: Engine, clock: FrozenClock, *, encoding: str, bom: bool, header: str
 ) -> None:
     nation = build_nation(db)
     data = _csv(header, sample_rows(nation), encoding, bom)
@@ -121,7 +121,9 @@ def test_chosen_encoding_that_does_not_decode_names_the_line(
     nation = build_nation(db)
     data = _csv(JA_HEADER, sample_rows(nation), "cp932")
     with pytest.raises(BatchFileError) as caught:
-        submit_csv(db, clock, io.BytesIO(data), institution_id=nation.institution.id, encoding="utf-8")
+        submit_csv(
+            db, clock, io.BytesIO(data), institution_id=nation.institution.id, encoding="utf-8"
+        )
     assert caught.value.code == "batch.file.decode"
     assert caught.value.params["line"] == "1"
 

@@ -1,0 +1,66 @@
+"""``onshi batch-worker``: process 一括照会 inquiries in a process of its own (the app's
+in-process worker can be turned off with ONSHI_BATCH_WORKER=false)."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import signal
+import sys
+import time
+from types import FrameType
+
+from onshi.cli import command
+from onshi.settings import Settings
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="process what is queued, print figures (rows/s, peak memory) and exit",
+    )
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+
+
+@command("batch-worker", "process queued 一括照会 (batch inquiries)", _options)
+def batch_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from onshi.batch.models import BatchInquiryRow
+    from onshi.batch.worker import BatchWorker
+    from onshi.clock import SystemClock
+    from onshi.db.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    worker = BatchWorker(engine, SystemClock(), poll_seconds=args.poll)
+    try:
+        if args.until_idle:
+            with engine.connect() as connection:
+                before = connection.scalar(select(func.count()).select_from(BatchInquiryRow)) or 0
+            started = time.monotonic()
+            inquiries = worker.run_until_idle()
+            elapsed = time.monotonic() - started
+            with engine.connect() as connection:
+                after = connection.scalar(select(func.count()).select_from(BatchInquiryRow)) or 0
+            rows = after - before
+            peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rate = rows / elapsed if elapsed else 0.0
+            print(
+                f"batch-worker: {inquiries} inquiries, {rows:,} rows in {elapsed:.1f} s "
+                f"({rate:,.0f} rows/s), peak RSS {peak_mib:,.0f} MiB"
+            )
+            return 0
+
+        def stop(_signum: int, _frame: FrameType | None) -> None:
+            worker.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        worker.start()
+        print("batch-worker: waiting for inquiries (Ctrl-C to stop)", file=sys.stderr)
+        while worker.running:
+            time.sleep(0.5)
+        return 0
+    finally:
+        engine.dispose()
