@@ -17,7 +17,7 @@ from tests.integration.verification.conftest import SEED_RULES, IssueCard, Reade
 from tests.integration.verification.test_submissions import _linked
 
 
-def test_two_concurrent_submissions_of_one_challenge_exactly_one_wins(
+def test_two_concurrent_submissions_of_one_challenge_exactly_one_wins(  # noqa: PLR0917 - pytest fixtures
     db: Session,
     db_session_factory: sessionmaker[Session],
     reader: Reader,

@@ -181,7 +181,7 @@ def test_challenge_errors_in_order(
     assert all(e.institution_id == reader.institution.id for e in _events(db))
 
 
-def test_certificate_errors(
+def test_certificate_errors(  # noqa: PLR0917 - pytest fixtures
     db: Session,
     reader: Reader,
     issue_card: IssueCard,
@@ -257,7 +257,7 @@ def test_in_grace_certificate_is_accepted_and_flagged(
         (None, True),
     ],
 )
-def test_bad_consents(
+def test_bad_consents(  # noqa: PLR0917 - pytest fixtures
     db: Session,
     reader: Reader,
     issue_card: IssueCard,

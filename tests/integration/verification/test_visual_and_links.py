@@ -132,7 +132,7 @@ def _link(reader: Reader, trust: TrustStore, body: dict):
     )
 
 
-def test_card_link_then_renewal_needs_relinking(
+def test_card_link_then_renewal_needs_relinking(  # noqa: PLR0917 - pytest fixtures
     db: Session,
     reader: Reader,
     issue_card: IssueCard,
