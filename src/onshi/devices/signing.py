@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import secrets
@@ -55,7 +56,7 @@ from typing import Any, Final, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,6 +99,14 @@ _MAX_IAT: Final = 2**53
 _ED25519_SIGNATURE_BYTES: Final = 64
 _NONCES: Final = cast(Table, DeviceRequestNonce.__table__)
 _DEVICES: Final = cast(Table, ReaderDevice.__table__)
+_DEVICE_ROW: Final = select(
+    _DEVICES.c.institution_id,
+    _DEVICES.c.status,
+    _DEVICES.c.mode,
+    _DEVICES.c.label,
+    _DEVICES.c.public_key,
+    _DEVICES.c.last_seen_at,
+).where(_DEVICES.c.id == bindparam("device_id"))
 
 
 class DeviceAuthError(DomainError):
@@ -286,16 +295,7 @@ def verify_device_request(
     """Verify ``token`` for a request ``method`` ``path`` (no query string) and record its
     ``jti``. Flushes, never commits."""
     parsed = parse_token(token)
-    row = db.execute(
-        select(
-            _DEVICES.c.institution_id,
-            _DEVICES.c.status,
-            _DEVICES.c.mode,
-            _DEVICES.c.label,
-            _DEVICES.c.public_key,
-            _DEVICES.c.last_seen_at,
-        ).where(_DEVICES.c.id == parsed.device_id)
-    ).one_or_none()
+    row = db.execute(_DEVICE_ROW, {"device_id": parsed.device_id}).one_or_none()
     if row is None:
         raise DeviceAuthError(UNKNOWN)
     if DeviceStatus(row.status) is not DeviceStatus.ACTIVE:
@@ -334,34 +334,49 @@ def verify_device_request(
     )
 
 
-def _consume_nonce(
-    db: Session, device_id: int, jti: str, now: datetime, policy: SignaturePolicy
-) -> bool:
-    """Record ``jti``; False when this device already used it and the record is live."""
-    if policy.purge_one_in <= 1 or secrets.randbelow(policy.purge_one_in) == 0:
-        db.execute(
-            delete(_NONCES).where(_NONCES.c.device_id == device_id, _NONCES.c.expires_at <= now)
-        )
+@functools.cache
+def _nonce_statements(dialect: str) -> tuple[Any, Any]:
+    """(purge, upsert) for ``dialect``, built once: constructing ``excluded`` costs more than
+    the statement's execution. Only SQL is cached here, never request data."""
     table = _NONCES
-    values = {
-        "device_id": device_id,
-        "jti": jti,
-        "expires_at": now + timedelta(seconds=policy.nonce_seconds),
+    purge = delete(table).where(
+        table.c.device_id == bindparam("n_device"), table.c.expires_at <= bindparam("n_now")
+    )
+    values: dict[str, Any] = {
+        "device_id": bindparam("n_device"),
+        "jti": bindparam("n_jti"),
+        "expires_at": bindparam("n_expires"),
     }
-    live = table.c.expires_at <= now
+    live = table.c.expires_at <= bindparam("n_now")
     keys = [table.c.device_id, table.c.jti]
-    if db.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         pg = postgresql.insert(table).values(values)
-        statement: Any = pg.on_conflict_do_update(
+        upsert: Any = pg.on_conflict_do_update(
             index_elements=keys, set_={"expires_at": pg.excluded.expires_at}, where=live
         )
     else:
         lite = sqlite.insert(table).values(values)
-        statement = lite.on_conflict_do_update(
+        upsert = lite.on_conflict_do_update(
             index_elements=keys, set_={"expires_at": lite.excluded.expires_at}, where=live
         )
     # RETURNING rather than rowcount: psycopg reports -1 for INSERT … ON CONFLICT here.
-    return db.execute(statement.returning(table.c.jti)).first() is not None
+    return purge, upsert.returning(table.c.jti)
+
+
+def _consume_nonce(
+    db: Session, device_id: int, jti: str, now: datetime, policy: SignaturePolicy
+) -> bool:
+    """Record ``jti``; False when this device already used it and the record is live."""
+    purge, upsert = _nonce_statements(db.get_bind().dialect.name)
+    if policy.purge_one_in <= 1 or secrets.randbelow(policy.purge_one_in) == 0:
+        db.execute(purge, {"n_device": device_id, "n_now": now})
+    params = {
+        "n_device": device_id,
+        "n_jti": jti,
+        "n_expires": now + timedelta(seconds=policy.nonce_seconds),
+        "n_now": now,
+    }
+    return db.execute(upsert, params).first() is not None
 
 
 def purge_expired_nonces(db: Session, clock: Clock) -> int:
