@@ -289,3 +289,15 @@ def test_api_ignores_browser_sessions_and_pages_stay_out_of_the_schema(
     )
     assert document["paths"]["/api/v1/devices/me"]["get"]["security"] == [{"deviceSignature": []}]
     assert client.get("/api/v1/schema").status_code == 200
+
+
+def test_reader_bridge_signer_is_accepted(
+    client: TestClient[Litestar], paired: tuple[ReaderDevice, DeviceKey], clock: FrozenClock
+) -> None:
+    """The bridge's own signer (built from the contract, not from this package) interoperates."""
+    from reader_bridge.portal import sign_request
+
+    device, key = paired
+    token = sign_request(key.private_key, device.id, "GET", ME, now=clock.now().timestamp())
+    response = client.get(ME, headers={"Onshi-Device-Signature": token})
+    assert response.status_code == 200, response.text
