@@ -23,6 +23,11 @@ What happens underneath (:mod:`onshi.web.broker`):
   runs in the same transaction, so PostgreSQL delivers it exactly on commit, to every worker's
   LISTEN connection; each worker fans it out to its own open streams.
 
+Why a Session hook rather than a response background task: Litestar commits the request's
+``db`` (a generator dependency) when the handler returns, before the response is sent, and runs
+background tasks after it was sent, so a background task would also come after the commit; the
+``after_commit`` hook is exact and also serves callers outside a request (CLI, batch worker).
+
 The payload only says *which* event at *which* institution; every stream reads the event itself
 from ``verification_events`` filtered by the signed-in staff member's institution, so another
 institution's results can never reach a screen.
