@@ -44,11 +44,14 @@ def batch_worker(args: argparse.Namespace, settings: Settings) -> int:
             with engine.connect() as connection:
                 after = connection.scalar(select(func.count()).select_from(BatchInquiryRow)) or 0
             rows = after - before
-            peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            peak_mib = usage.ru_maxrss / 1024
+            cpu = usage.ru_utime + usage.ru_stime
             rate = rows / elapsed if elapsed else 0.0
             print(
                 f"batch-worker: {inquiries} inquiries, {rows:,} rows in {elapsed:.1f} s "
-                f"({rate:,.0f} rows/s), peak RSS {peak_mib:,.0f} MiB"
+                f"({rate:,.0f} rows/s), peak RSS {peak_mib:,.0f} MiB, "
+                f"CPU {cpu:.1f} s ({rows / cpu if cpu else 0:,.0f} rows per CPU second)"
             )
             return 0
 

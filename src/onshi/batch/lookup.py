@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from onshi.batch.bulk import BulkInsert
 from onshi.batch.rows import SearchRow
 from onshi.identity.models import Person
 from onshi.qualification.models import FiveItemStatus, Insurer, Qualification
@@ -53,6 +54,7 @@ _CREATE = (
     "birth_date DATE NOT NULL)"
 )
 
+_KEY_COLUMNS = ("line_no", "insurer_number", "symbol_key", "number_key", "branch", "birth_date")
 _ANALYZE = ("ANALYZE batch_lookup_keys", "ANALYZE temp.batch_lookup_keys")
 
 _newer = aliased(Qualification)
@@ -142,19 +144,13 @@ def find_candidates(connection: Connection, rows: Sequence[SearchRow]) -> Candid
     found = Candidates()
     if not rows:
         return found
-    connection.execute(
-        lookup_keys.insert(),
+    keys = BulkInsert(connection, lookup_keys, _KEY_COLUMNS)
+    day = keys.converter("birth_date")
+    keys.run(
         [
-            {
-                "line_no": row.line_no,
-                "insurer_number": row.insurer_number,
-                "symbol_key": row.symbol_key,
-                "number_key": row.number_key,
-                "branch": row.branch,
-                "birth_date": row.birth_date,
-            }
-            for row in rows
-        ],
+            (r.line_no, r.insurer_number, r.symbol_key, r.number_key, r.branch, day(r.birth_date))
+            for r in rows
+        ]
     )
     # Statistics for the temporary table make both planners drive the join from the keys
     # (without them SQLite scans qualifications and indexes the keys instead).

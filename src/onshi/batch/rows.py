@@ -106,6 +106,9 @@ def _insurer(raw: str) -> str | IdentifierError:
 
 @lru_cache(maxsize=16384)
 def _symbol(raw: str) -> str | IdentifierError:
+    fast = _ascii_key(raw)
+    if fast is not None:
+        return fast
     try:
         return normalize_symbol(raw) or ""
     except IdentifierError as exc:
