@@ -237,13 +237,15 @@ class KioskFlow:
                 if self._held_slot == slot:
                     self._held_slot = None
                     if step in (Step.ERROR, Step.DONE):
-                        self._show(Step.PLACE_CARD)
+                        self._show(Step.PLACE_CARD, lang="ja")
                 return
             LOG.info("card removed from %s", slot)
             self._end_session()
             self._held_slot = None
             quiet = step in (Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTERED)
-            self._show(Step.PLACE_CARD, notice=None if quiet else message("notice.card_removed"))
+            self._show(
+                Step.PLACE_CARD, lang="ja", notice=None if quiet else message("notice.card_removed")
+            )
 
     def _end_session(self) -> None:
         self._generation += 1
@@ -602,7 +604,7 @@ class KioskFlow:
             if self._screen.step not in (Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTERED):
                 raise FlowError("finish")
             self._end_session()
-            self._show(Step.PLACE_CARD)
+            self._show(Step.PLACE_CARD, lang="ja")
 
 
 def _registration_fields(fields: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
