@@ -21,12 +21,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "integration" / "reader_bridge"))
-
-from pcsc_harness import HarnessError, PcscdHarness  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from reader_bridge.jpki import JpkiCard  # noqa: E402
 from reader_bridge.readers.base import Reader  # noqa: E402
@@ -34,6 +33,7 @@ from reader_bridge.readers.inprocess import InProcessReader  # noqa: E402
 from reader_bridge.virtual_card import VirtualJpkiCard  # noqa: E402
 from reader_bridge.virtual_pki import VirtualCa  # noqa: E402
 from reader_bridge.vpcd import VpcdCardLink  # noqa: E402
+from tests.integration.reader_bridge.pcsc_harness import HarnessError, PcscdHarness  # noqa: E402
 
 CHALLENGE = b"benchmark challenge"
 
@@ -101,9 +101,7 @@ def main() -> int:
                 print(f"card not seen on {slot.name}: {event}", file=sys.stderr)
                 return 1
             label = f"PC/SC + vpcd, quickack={'on' if quickack else 'off'}"
-            results[quickack] = run(
-                label, args.seconds, lambda r=reader, s=slot.name: verify_once(r, s)
-            )
+            results[quickack] = run(label, args.seconds, partial(verify_once, reader, slot.name))
             link.close()
             while reader.wait_for_event(2) is not None:  # until pcscd saw the card leave
                 pass
