@@ -18,14 +18,12 @@ and nothing is logged beyond codes and reader names.
 
 from __future__ import annotations
 
-import enum
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from reader_bridge.apdu import (
     CardError,
@@ -40,72 +38,25 @@ from reader_bridge.jpki import PIN_MAX_TRIES, JpkiCard, validate_pin
 from reader_bridge.messages import Text, message
 from reader_bridge.portal import (
     Challenge,
-    ConsentRules,
     DeviceStatus,
     PortalError,
     PortalUnavailableError,
-    SubmissionResult,
     b64u,
 )
 from reader_bridge.readers.base import CardEvent, CardEventKind, Connection, Reader
+from reader_bridge.screens import (
+    CONSENT_KINDS,
+    FlowError,
+    Portal,
+    Screen,
+    Step,
+    registration_fields,
+)
 
 LOG = logging.getLogger(__name__)
 
-CONSENT_KINDS = ("health_check", "drug", "clinical", "surgery")
 FACE_ATTEMPTS = 3
 DEVICE_GONE_CODES = frozenset({"device.revoked", "device.unknown"})
-_DIGITS = re.compile(r"[0-9]+", re.ASCII)
-
-
-class Step(enum.Enum):
-    PLACE_CARD = "place_card"  # ①
-    CHOOSE_METHOD = "choose_method"  # ②
-    VISUAL_NOTICE = "visual_notice"  # ② in 目視 mode
-    FACE = "face"  # ③
-    PIN = "pin"  # ③
-    PIN_LOCKED = "pin_locked"
-    CONSENT = "consent"  # ④
-    LIMIT = "limit"  # ⑤ (限度額)
-    AWAITING_STAFF = "awaiting_staff"
-    DONE = "done"  # ⑥
-    REGISTER_INTRO = "register_intro"
-    REGISTER_FORM = "register_form"
-    REGISTER_PIN = "register_pin"
-    REGISTERED = "registered"
-    ERROR = "error"
-    DEVICE_NOT_REGISTERED = "device_not_registered"
-
-
-class Portal(Protocol):
-    def device_status(self) -> DeviceStatus: ...
-
-    def create_challenge(self) -> Challenge: ...
-
-    def submit_verification(self, body: Mapping[str, Any]) -> SubmissionResult: ...
-
-    def verification_status(self, verification_id: str) -> dict[str, Any]: ...
-
-    def link_card(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
-
-
-class FlowError(ValueError):
-    """An action that does not fit the current step (e.g. a stale form)."""
-
-
-@dataclass(frozen=True)
-class Screen:
-    """What the kiosk shows now. ``notice`` / ``error`` are ``{"ja", "en"}`` texts."""
-
-    step: Step = Step.PLACE_CARD
-    lang: str = "ja"
-    notice: Text | None = None
-    error: Text | None = None
-    instruction: Text | None = None
-    tries_left: int | None = None
-    mode: str = "unattended"
-    rules: ConsentRules = field(default_factory=ConsentRules)
-    result: dict[str, Any] | None = None
-    registration: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -502,7 +453,7 @@ class KioskFlow:
     def submit_registration(self, fields: Mapping[str, str]) -> None:
         with self._lock:
             session = self._require(Step.REGISTER_FORM)
-            person, bad = _registration_fields(fields)
+            person, bad = registration_fields(fields)
             session.person = person
             if bad:
                 notice = {
@@ -605,41 +556,6 @@ class KioskFlow:
                 raise FlowError("finish")
             self._end_session()
             self._show(Step.PLACE_CARD, lang="ja")
-
-
-def _registration_fields(fields: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Normalise the 利用登録 keypad fields; returns them and the names of invalid ones."""
-    import unicodedata
-
-    def clean(name: str) -> str:
-        return unicodedata.normalize("NFKC", str(fields.get(name, ""))).strip()
-
-    person = {
-        "insurer_number": clean("insurer_number"),
-        "symbol": clean("symbol"),
-        "number": clean("number"),
-        "branch": clean("branch"),
-        "birth_date": clean("birth_date").replace("-", "").replace("/", ""),
-    }
-    bad: list[str] = []
-    if not (
-        _DIGITS.fullmatch(person["insurer_number"]) and len(person["insurer_number"]) in (6, 8)
-    ):
-        bad.append("insurer_number")
-    if len(person["symbol"]) > 20:
-        bad.append("symbol")
-    if not person["number"] or len(person["number"]) > 20:
-        bad.append("number")
-    if person["branch"] and not (
-        _DIGITS.fullmatch(person["branch"]) and len(person["branch"]) == 2
-    ):
-        bad.append("branch")
-    birth = person["birth_date"]
-    if _DIGITS.fullmatch(birth) and len(birth) == 8:
-        person["birth_date"] = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
-    else:
-        bad.append("birth_date")
-    return person, bad
 
 
 __all__ = ["CONSENT_KINDS", "PIN_MAX_TRIES", "FlowError", "KioskFlow", "Portal", "Screen", "Step"]
