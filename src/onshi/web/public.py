@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NoRouteMatchFoundException, NotFoundException
-from litestar.params import SkipValidation
+from litestar.params import FromPath, SkipValidation
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ def home(request: Request[Any, Any, Any]) -> Template:
 @get("/lang/{code:str}", name="set-lang", sync_to_thread=True)
 def set_lang(
     request: Request[Any, Any, Any],
-    code: str,
+    code: FromPath[str],
     db: NamedDependency[SkipValidation[Session]],
     cookie_names: NamedDependency[SkipValidation[CookieNames]],
 ) -> Redirect:

@@ -12,10 +12,12 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
+from onshi.web.api.batch import BATCH_API_HANDLERS
 from onshi.web.api.devices import DEVICE_API_HANDLERS
 from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
 from onshi.web.api.verifications import VERIFICATION_API_HANDLERS
 from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
+from onshi.web.clinic.batch import BATCH_HANDLERS
 from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
@@ -39,10 +41,15 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_PAGE_HANDLERS,
     *RECEPTION_HANDLERS,
     *LOOKUP_HANDLERS,
+    *BATCH_HANDLERS,
 ]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
 ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
-API_HANDLERS: list[ControllerRouterHandler] = [*DEVICE_API_HANDLERS, *VERIFICATION_API_HANDLERS]
+API_HANDLERS: list[ControllerRouterHandler] = [
+    *DEVICE_API_HANDLERS,
+    *VERIFICATION_API_HANDLERS,
+    *BATCH_API_HANDLERS,
+]
 
 # Paths whose unsafe requests skip the CSRF check (device-signed API). Cookie sessions are
 # ignored on them, so a browser session can never be used there.

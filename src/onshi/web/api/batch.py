@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import SkipValidation
+from litestar.params import FromPath, SkipValidation
 from litestar.response import Stream
 from sqlalchemy.orm import Session
 
@@ -69,7 +69,7 @@ def submit_batch(
     summary="Status and counts of a 一括照会",
 )
 def batch_status(
-    receipt: str,
+    receipt: FromPath[str],
     device: NamedDependency[SkipValidation[DevicePrincipal]],
     db: NamedDependency[SkipValidation[Session]],
 ) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def batch_status(
 )
 def batch_results(
     request: Request[Any, Any, Any],
-    receipt: str,
+    receipt: FromPath[str],
     device: NamedDependency[SkipValidation[DevicePrincipal]],
     db: NamedDependency[SkipValidation[Session]],
     catalogue: NamedDependency[SkipValidation[Catalogue]],

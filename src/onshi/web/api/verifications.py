@@ -17,7 +17,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import SkipValidation
+from litestar.params import FromPath, SkipValidation
 from sqlalchemy.orm import Session
 
 from onshi.clock import Clock
@@ -150,7 +150,7 @@ def submit_verification(
 )
 def verification_status(
     request: Request[Any, Any, Any],
-    verification_id: str,
+    verification_id: FromPath[str],
     device: NamedDependency[SkipValidation[DevicePrincipal]],
     db: NamedDependency[SkipValidation[Session]],
 ) -> Response[Any]:

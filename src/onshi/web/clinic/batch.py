@@ -11,7 +11,7 @@ from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, SkipValidation
+from litestar.params import Body, FromPath, SkipValidation
 from litestar.response import Redirect, Stream, Template
 from sqlalchemy.orm import Session
 
@@ -119,7 +119,7 @@ def _detail_context(inquiry: BatchInquiry) -> dict[str, Any]:
 @get("/batch/{receipt:str}", name="clinic-batch-detail", sync_to_thread=True)
 def batch_detail(
     request: Request[Any, Any, Any],
-    receipt: str,
+    receipt: FromPath[str],
     db: NamedDependency[SkipValidation[Session]],
     principal: NamedDependency[SkipValidation[Principal]],
 ) -> Template:
@@ -149,7 +149,7 @@ def _count_headers(inquiry: BatchInquiry, filename: str) -> dict[str, str]:
 @get("/batch/{receipt:str}/results.csv", name="clinic-batch-csv", sync_to_thread=True)
 def batch_results_csv(
     request: Request[Any, Any, Any],
-    receipt: str,
+    receipt: FromPath[str],
     db: NamedDependency[SkipValidation[Session]],
     principal: NamedDependency[SkipValidation[Principal]],
     catalogue: NamedDependency[SkipValidation[Catalogue]],
@@ -166,7 +166,7 @@ def batch_results_csv(
 @get("/batch/{receipt:str}/results.json", name="clinic-batch-json", sync_to_thread=True)
 def batch_results_json(
     request: Request[Any, Any, Any],
-    receipt: str,
+    receipt: FromPath[str],
     db: NamedDependency[SkipValidation[Session]],
     principal: NamedDependency[SkipValidation[Principal]],
     catalogue: NamedDependency[SkipValidation[Catalogue]],

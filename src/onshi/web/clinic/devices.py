@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, SkipValidation
+from litestar.params import Body, FromPath, SkipValidation
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
@@ -97,7 +97,7 @@ def new_pairing_code(
 @post("/devices/{device_id:int}/mode", name="clinic-devices-mode", sync_to_thread=True)
 def switch_mode(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
-    device_id: int,
+    device_id: FromPath[int],
     data: FormData,
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
@@ -121,7 +121,7 @@ def switch_mode(  # noqa: PLR0917 - Litestar injects dependencies by name
 @post("/devices/{device_id:int}/revoke", name="clinic-devices-revoke", sync_to_thread=True)
 def unpair(
     request: Request[Any, Any, Any],
-    device_id: int,
+    device_id: FromPath[int],
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
     principal: NamedDependency[SkipValidation[Principal]],

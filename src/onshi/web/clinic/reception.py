@@ -22,7 +22,7 @@ import anyio.to_thread
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import SkipValidation
+from litestar.params import FromPath, SkipValidation
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.orm import Session, sessionmaker
@@ -243,7 +243,7 @@ def _decided(request: Request[Any, Any, Any]) -> Redirect:
 )
 def confirm_visual_check(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
-    verification_id: str,
+    verification_id: FromPath[str],
     state: State,
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
@@ -262,7 +262,7 @@ def confirm_visual_check(  # noqa: PLR0917 - Litestar injects dependencies by na
 )
 def reject_visual_check(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
-    verification_id: str,
+    verification_id: FromPath[str],
     state: State,
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
