@@ -8,7 +8,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 from onshi.seeding.institutions import InstitutionRef
-from onshi.seeding.people import Row
+from onshi.seeding.rows import Row
 
 METHODS = (
     ("card_face", 62),

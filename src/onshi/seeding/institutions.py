@@ -21,7 +21,7 @@ from onshi.identifiers.checkdigit import luhn_check_digit
 from onshi.seeding import names
 from onshi.seeding.geography import MUNICIPALITIES, TOWNS, pick_municipality, random_address
 from onshi.seeding.institution_plan import REFERENCE_DATE, CellPlan
-from onshi.seeding.people import Row, stamp
+from onshi.seeding.rows import Row, stamp
 
 APPLICATIONS_OPEN = date(2020, 5, 1)
 PRE_OPERATION = date(2021, 3, 4)  # プレ運用

@@ -25,8 +25,9 @@ from onshi.seeding.activity import ActivityGenerator
 from onshi.seeding.institution_plan import CellPlan, national_plan, scaled_plan
 from onshi.seeding.institutions import InstitutionGenerator, InstitutionRef
 from onshi.seeding.insurers import build_catalogue, insurer_rows
-from onshi.seeding.people import PeopleGenerator, Row
+from onshi.seeding.people import PeopleGenerator
 from onshi.seeding.records import RecordGenerator
+from onshi.seeding.rows import Row
 from onshi.seeding.writer import BatchWriter
 
 Size = Literal["demo", "large"]

@@ -8,8 +8,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from onshi.seeding.ages import age_on
 from onshi.seeding.institutions import InstitutionRef
-from onshi.seeding.people import Row, age_on
+from onshi.seeding.rows import Row
 
 # (YJ code stem, generic name, unit): common generics; the codes imitate the 12-character YJ form.
 DRUGS: tuple[tuple[str, str, str], ...] = (

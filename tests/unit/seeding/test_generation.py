@@ -14,7 +14,8 @@ from onshi.seeding.institution_plan import REFERENCE_DATE, scaled_plan, totals
 from onshi.seeding.institutions import InstitutionGenerator
 from onshi.seeding.insurers import build_catalogue
 from onshi.seeding.nation import stream
-from onshi.seeding.people import PeopleGenerator, Row
+from onshi.seeding.people import PeopleGenerator
+from onshi.seeding.rows import Row
 
 AS_OF = date(2026, 4, 1)
 KEY = "k" * 40
