@@ -14,6 +14,9 @@ anything with the `Portal` methods (`reader_bridge.portal.PortalClient`, or a fa
 Taking the card away at any point resets to ① (the session's generation changes, so a late
 answer from the card or the portal is dropped). Nothing about the patient is kept after that,
 and nothing is logged beyond codes and reader names.
+
+The flow decides; `screen_board` holds what the kiosk shows, `session` the card session and the
+requests it sends, `failures` the texts for a refused card or portal answer.
 """
 
 from __future__ import annotations
@@ -22,28 +25,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from reader_bridge.apdu import (
     CardError,
     CardRemovedError,
     InvalidPinFormatError,
-    NotAMyNumberCardError,
     PinLockedError,
     WrongPinError,
 )
 from reader_bridge.face import FaceMatcher, SimulatedCamera, simulated_card_photo
+from reader_bridge.failures import (
+    DEVICE_GONE_CODES,
+    card_error_texts,
+    device_gone_texts,
+    portal_error_texts,
+)
 from reader_bridge.jpki import PIN_MAX_TRIES, JpkiCard, validate_pin
 from reader_bridge.messages import Text, message
-from reader_bridge.portal import (
-    Challenge,
-    DeviceStatus,
-    PortalError,
-    PortalUnavailableError,
-    b64u,
-)
-from reader_bridge.readers.base import CardEvent, CardEventKind, Connection, Reader
+from reader_bridge.portal import PortalError, PortalUnavailableError, b64u
+from reader_bridge.readers.base import CardEvent, CardEventKind, Reader
+from reader_bridge.screen_board import ScreenBoard
 from reader_bridge.screens import (
     CONSENT_KINDS,
     FlowError,
@@ -52,27 +55,12 @@ from reader_bridge.screens import (
     Step,
     registration_fields,
 )
+from reader_bridge.session import CardSession, verdict_screen
 
 LOG = logging.getLogger(__name__)
 
-FACE_ATTEMPTS = 3
-DEVICE_GONE_CODES = frozenset({"device.revoked", "device.unknown"})
-
-
-@dataclass
-class _Session:
-    generation: int
-    slot: str
-    connection: Connection
-    card: JpkiCard
-    certificate: bytes
-    status: DeviceStatus
-    method: str = ""
-    challenge: Challenge | None = None
-    proof: dict[str, Any] = field(default_factory=dict)
-    consents: dict[str, bool] = field(default_factory=dict)
-    face_attempts: int = FACE_ATTEMPTS
-    person: dict[str, str] = field(default_factory=dict)
+#: Screens that end a patient's turn: 終了 (or taking the card away) goes back to ①.
+FINAL_STEPS = frozenset({Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTERED})
 
 
 class KioskFlow:
@@ -95,31 +83,27 @@ class KioskFlow:
         self._visual_timeout = visual_timeout
         self._monotonic = monotonic
         self._lock = threading.RLock()
-        self._changed = threading.Condition(threading.Lock())
-        self._screen = Screen()
-        self._session: _Session | None = None
+        self._board = ScreenBoard()
+        self._session: CardSession | None = None
         self._held_slot: str | None = None  # a card left on the reader after its session ended
         self._generation = 0
-        self._version = 0
         self._stop = threading.Event()
 
     # -- observation ----------------------------------------------------------------------------
 
     @property
     def version(self) -> int:
-        return self._version
+        return self._board.version
 
     def snapshot(self) -> Screen:
-        return self._screen
+        return self._board.snapshot()
 
     def wait_for_change(self, version: int, timeout: float) -> int:
         """Block until the version differs from `version` (or `timeout`); returns the version."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._version != version, timeout)
-            return self._version
+        return self._board.wait_for_change(version, timeout)
 
     def _show(self, step: Step, **changes: Any) -> None:
-        lang = changes.pop("lang", self._screen.lang)
+        lang = changes.pop("lang", self.snapshot().lang)
         base = Screen(lang=lang)
         if self._session is not None:
             base = replace(
@@ -128,20 +112,14 @@ class KioskFlow:
                 rules=self._session.status.consent_rules,
                 registration=dict(self._session.person),
             )
-        self._screen = replace(base, step=step, **changes)
-        with self._changed:
-            self._version += 1
-            self._changed.notify_all()
+        self._board.publish(replace(base, step=step, **changes))
         LOG.info("kiosk step %s", step.value)
 
     def set_language(self, lang: str) -> None:
         if lang not in ("ja", "en"):
             raise FlowError("language")
         with self._lock:
-            self._screen = replace(self._screen, lang=lang)
-            with self._changed:
-                self._version += 1
-                self._changed.notify_all()
+            self._board.publish(replace(self.snapshot(), lang=lang))
 
     def check_device(self) -> None:
         """At start: is this reader still paired? (An unpaired reader shows only that.)"""
@@ -151,7 +129,7 @@ class KioskFlow:
             except PortalError as exc:
                 LOG.warning("device status: %s", exc.code)
                 if exc.code in DEVICE_GONE_CODES:
-                    self._show(Step.DEVICE_NOT_REGISTERED, **self._device_gone_texts())
+                    self._show(Step.DEVICE_NOT_REGISTERED, **device_gone_texts())
 
     # -- card events ----------------------------------------------------------------------------
 
@@ -183,7 +161,7 @@ class KioskFlow:
     def card_removed(self, slot: str) -> None:
         with self._lock:
             session = self._session
-            step = self._screen.step
+            step = self.snapshot().step
             if session is None or session.slot != slot:
                 if self._held_slot == slot:
                     self._held_slot = None
@@ -193,7 +171,7 @@ class KioskFlow:
             LOG.info("card removed from %s", slot)
             self._end_session()
             self._held_slot = None
-            quiet = step in (Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTERED)
+            quiet = step in FINAL_STEPS
             self._show(
                 Step.PLACE_CARD, lang="ja", notice=None if quiet else message("notice.card_removed")
             )
@@ -214,7 +192,7 @@ class KioskFlow:
                 return  # one patient at a time: a card in another slot waits
             LOG.info("card placed in %s", slot)
             self._held_slot = slot
-            if self._screen.step is Step.DEVICE_NOT_REGISTERED:
+            if self.snapshot().step is Step.DEVICE_NOT_REGISTERED:
                 return  # unpaired: nothing is read until the reader is paired again
             try:
                 connection = self._reader.connect(slot)
@@ -235,7 +213,7 @@ class KioskFlow:
                 self._portal_failure(exc)
                 return
             self._generation += 1
-            self._session = _Session(
+            self._session = CardSession(
                 generation=self._generation,
                 slot=slot,
                 connection=connection,
@@ -245,7 +223,7 @@ class KioskFlow:
             )
             self._start_choice(self._session)
 
-    def _start_choice(self, session: _Session) -> None:
+    def _start_choice(self, session: CardSession) -> None:
         if session.status.mode == "visual":
             session.method = "visual"
             self._show(Step.VISUAL_NOTICE)
@@ -254,9 +232,9 @@ class KioskFlow:
 
     # -- ② / ③ ----------------------------------------------------------------------------------
 
-    def _require(self, *steps: Step) -> _Session:
-        if self._session is None or self._screen.step not in steps:
-            raise FlowError(f"not expected at step {self._screen.step.value}")
+    def _require(self, *steps: Step) -> CardSession:
+        if self._session is None or self.snapshot().step not in steps:
+            raise FlowError(f"not expected at step {self.snapshot().step.value}")
         return self._session
 
     def choose(self, method: str) -> None:
@@ -271,7 +249,7 @@ class KioskFlow:
             else:
                 raise FlowError("method")
 
-    def _open_pin_pad(self, session: _Session, step: Step) -> None:
+    def _open_pin_pad(self, session: CardSession, step: Step) -> None:
         tries = session.card.pin_tries_left()
         if tries == 0:
             self._show(Step.PIN_LOCKED)
@@ -310,16 +288,16 @@ class KioskFlow:
             session = self._require(Step.PIN)
             self._pin_and_sign(session, pin, Step.PIN, self._after_pin)
 
-    def _after_pin(self, session: _Session) -> None:
+    def _after_pin(self, session: CardSession) -> None:
         self._show(Step.CONSENT)
 
     def _pin_and_sign(
-        self, session: _Session, pin: str, step: Step, then: Callable[[_Session], None]
+        self, session: CardSession, pin: str, step: Step, then: Callable[[CardSession], None]
     ) -> None:
         try:
             validate_pin(pin)
         except InvalidPinFormatError:
-            self._show(step, notice=message("pin.format"), tries_left=self._screen.tries_left)
+            self._show(step, notice=message("pin.format"), tries_left=self.snapshot().tries_left)
             return
         try:
             challenge = self._portal.create_challenge()
@@ -364,19 +342,11 @@ class KioskFlow:
             session = self._require(Step.LIMIT)
             self._submit(session, provide)
 
-    def _submit(self, session: _Session, limit_info: bool | None) -> None:
+    def _submit(self, session: CardSession, limit_info: bool | None) -> None:
         try:
             if session.challenge is None:  # face and 目視: the challenge is fetched now
                 session.challenge = self._portal.create_challenge()
-            body = {
-                "challenge_id": session.challenge.challenge_id,
-                "certificate": b64u(session.certificate),
-                "method": session.method,
-                "proof": session.proof if session.method != "visual" else {},
-                "consents": dict(session.consents),
-                "limit_info": limit_info,
-                "institution_patient_number": None,
-            }
+            body = session.verification_request(session.challenge, limit_info)
             outcome = self._portal.submit_verification(body)
         except PortalError as exc:
             self._portal_failure(exc)
@@ -398,21 +368,7 @@ class KioskFlow:
         LOG.info(
             "verification %s: result_code %s", body.get("verification_id"), body.get("result_code")
         )
-        certificate = body.get("certificate") or {}
-        notice = None
-        if certificate.get("in_grace"):
-            notice = message("done.in_grace")
-        elif certificate.get("expiry_warning"):
-            notice = message("done.expiry_warning")
-        verdict = body.get("verdict")
-        self._show(
-            Step.DONE,
-            notice=notice,
-            result={
-                "result_code": body.get("result_code"),
-                "verdict": dict(verdict) if isinstance(verdict, dict) else None,
-            },
-        )
+        self._show(Step.DONE, **verdict_screen(body))
 
     def _poll_visual(self, generation: int, verification_id: str) -> None:
         deadline = self._monotonic() + self._visual_timeout
@@ -469,17 +425,8 @@ class KioskFlow:
             session = self._require(Step.REGISTER_PIN)
             self._pin_and_sign(session, pin, Step.REGISTER_PIN, self._link)
 
-    def _link(self, session: _Session) -> None:
-        if session.challenge is None:
-            raise FlowError("no challenge")
-        body = {
-            "challenge_id": session.challenge.challenge_id,
-            "certificate": b64u(session.certificate),
-            "signature": session.proof["signature"],
-            "person": dict(session.person),
-        }
-        session.challenge = None
-        session.proof = {}
+    def _link(self, session: CardSession) -> None:
+        body = session.take_card_link_request()
         try:
             self._portal.link_card(body)
         except PortalError as exc:
@@ -499,7 +446,7 @@ class KioskFlow:
     # -- failures -------------------------------------------------------------------------------
 
     def _with_card(
-        self, session: _Session, action: Callable[[_Session, Step], None], step: Step
+        self, session: CardSession, action: Callable[[CardSession, Step], None], step: Step
     ) -> None:
         try:
             action(session, step)
@@ -512,37 +459,18 @@ class KioskFlow:
             if self._session is not None:
                 self.card_removed(self._session.slot)
             return
-        if isinstance(exc, NotAMyNumberCardError):
-            self._error(message("error.not_my_number_card"), None)
-            return
-        self._error({"ja": exc.message_ja, "en": exc.message_en}, message("error.go_to_counter"))
+        self._error(*card_error_texts(exc))
 
     def _portal_failure(self, exc: PortalError) -> None:
         LOG.info("portal refused: %s", exc.code)
         if exc.code in DEVICE_GONE_CODES:
             self._end_session()
-            self._show(Step.DEVICE_NOT_REGISTERED, **self._device_gone_texts())
+            self._show(Step.DEVICE_NOT_REGISTERED, **device_gone_texts())
             return
         if exc.code == "card.not_registered":
             self._show(Step.REGISTER_INTRO)
             return
-        instruction: Text | None = message("error.go_to_counter")
-        error: Text = exc.message
-        if exc.code == "certificate.expired":
-            error, instruction = message("error.certificate_expired"), None
-        elif exc.code == "certificate.revoked":
-            error, instruction = message("error.certificate_revoked"), None
-        elif exc.code in ("challenge.expired", "challenge.used", "challenge.unknown"):
-            error, instruction = message("error.timed_out"), None
-        elif isinstance(exc, PortalUnavailableError):
-            instruction = None
-        self._error(error, instruction)
-
-    def _device_gone_texts(self) -> dict[str, Any]:
-        return {
-            "error": message("device_not_registered.body"),
-            "instruction": None,
-        }
+        self._error(*portal_error_texts(exc))
 
     def _error(self, error: Text, instruction: Text | None) -> None:
         """Show an error; the session ends (the card stays "held" until it is taken away)."""
@@ -552,7 +480,7 @@ class KioskFlow:
     def finish(self) -> None:
         """The patient pressed 終了 on a final screen: back to ① (the card may still lie there)."""
         with self._lock:
-            if self._screen.step not in (Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTERED):
+            if self.snapshot().step not in FINAL_STEPS:
                 raise FlowError("finish")
             self._end_session()
             self._show(Step.PLACE_CARD, lang="ja")
