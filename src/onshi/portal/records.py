@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import DataKind
@@ -32,6 +33,8 @@ DRUG_YEARS = 5
 HEALTH_CHECK_YEARS = 5
 E_PRESCRIPTION_DAYS = 100
 CHART_POINTS_MAX = 20
+
+T = TypeVar("T")
 
 
 def years_before(day: date, years: int) -> date:
@@ -53,26 +56,86 @@ def _drug_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
     ]
 
 
-def list_drugs(
-    db: Session, clock: Clock, *, person_id: int, account_id: int, page: PageRequest
-) -> Page[DrugRecord]:
-    today = today_jst(clock)
-    result = fetch_page(
-        db,
-        select(DrugRecord)
-        .where(and_(*_drug_window(person_id, today)))
-        .order_by(DrugRecord.dispensed_on.desc(), DrugRecord.id.desc()),
-        page,
-    )
+def _health_check_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
+    return [
+        HealthCheckRecord.person_id == person_id,
+        HealthCheckRecord.checked_on >= years_before(today, HEALTH_CHECK_YEARS),
+    ]
+
+
+def _available_expenses(person_id: int, today: date) -> list[ColumnElement[bool]]:
+    return [
+        MedicalExpenseRecord.person_id == person_id,
+        MedicalExpenseRecord.available_on <= today,
+    ]
+
+
+def _care_in_year(year: int) -> list[ColumnElement[bool]]:
+    return [
+        MedicalExpenseRecord.service_month >= date(year, 1, 1),
+        MedicalExpenseRecord.service_month < date(year + 1, 1, 1),
+    ]
+
+
+def _viewed_page(
+    db: Session,
+    clock: Clock,
+    query: Select[T],
+    page: PageRequest,
+    *,
+    person_id: int,
+    account_id: int,
+    kind: DataKind,
+    details: dict[str, object],
+) -> Page[T]:
+    """One page of the person's records, with the ``self`` view logged."""
+    result = fetch_page(db, query, page)
+    log_self_view(db, clock, person_id=person_id, account_id=account_id, kind=kind, details=details)
+    return result
+
+
+def _viewed_record(
+    db: Session,
+    clock: Clock,
+    query: Select[T],
+    *,
+    person_id: int,
+    account_id: int,
+    kind: DataKind,
+    record_id: int,
+    missing: str,
+) -> T:
+    """The one record the query finds (none: 404 naming ``missing``), with the view logged."""
+    record = db.scalar(query)
+    if record is None:
+        raise NotFoundError(object=missing)
     log_self_view(
         db,
         clock,
         person_id=person_id,
         account_id=account_id,
+        kind=kind,
+        details={"record_id": record_id},
+    )
+    return record
+
+
+def list_drugs(
+    db: Session, clock: Clock, *, person_id: int, account_id: int, page: PageRequest
+) -> Page[DrugRecord]:
+    today = today_jst(clock)
+    return _viewed_page(
+        db,
+        clock,
+        select(DrugRecord)
+        .where(and_(*_drug_window(person_id, today)))
+        .order_by(DrugRecord.dispensed_on.desc(), DrugRecord.id.desc()),
+        page,
+        person_id=person_id,
+        account_id=account_id,
         kind=DataKind.DRUG,
         details={"page": page.page},
     )
-    return result
 
 
 def get_drug(
@@ -80,48 +143,34 @@ def get_drug(
 ) -> DrugRecord:
     """One drug record of this person (another person's id, or one outside the window: 404)."""
     today = today_jst(clock)
-    record = db.scalar(
-        select(DrugRecord).where(
-            DrugRecord.id == record_id,
-            *_drug_window(person_id, today),
-        )
-    )
-    if record is None:
-        raise NotFoundError(object="drug_record")
-    log_self_view(
+    return _viewed_record(
         db,
         clock,
+        select(DrugRecord).where(DrugRecord.id == record_id, *_drug_window(person_id, today)),
         person_id=person_id,
         account_id=account_id,
         kind=DataKind.DRUG,
-        details={"record_id": record_id},
+        record_id=record_id,
+        missing="drug_record",
     )
-    return record
 
 
 def list_health_checks(
     db: Session, clock: Clock, *, person_id: int, account_id: int, page: PageRequest
 ) -> Page[HealthCheckRecord]:
     today = today_jst(clock)
-    result = fetch_page(
-        db,
-        select(HealthCheckRecord)
-        .where(
-            HealthCheckRecord.person_id == person_id,
-            HealthCheckRecord.checked_on >= years_before(today, HEALTH_CHECK_YEARS),
-        )
-        .order_by(HealthCheckRecord.checked_on.desc(), HealthCheckRecord.id.desc()),
-        page,
-    )
-    log_self_view(
+    return _viewed_page(
         db,
         clock,
+        select(HealthCheckRecord)
+        .where(*_health_check_window(person_id, today))
+        .order_by(HealthCheckRecord.checked_on.desc(), HealthCheckRecord.id.desc()),
+        page,
         person_id=person_id,
         account_id=account_id,
         kind=DataKind.HEALTH_CHECK,
         details={"page": page.page},
     )
-    return result
 
 
 @dataclass(frozen=True)
@@ -138,8 +187,7 @@ def health_check_trend(db: Session, clock: Clock, *, person_id: int) -> tuple[Tr
     rows = db.execute(
         select(HealthCheckRecord.checked_on, HealthCheckRecord.hba1c, HealthCheckRecord.bmi)
         .where(
-            HealthCheckRecord.person_id == person_id,
-            HealthCheckRecord.checked_on >= years_before(today, HEALTH_CHECK_YEARS),
+            *_health_check_window(person_id, today),
             or_(HealthCheckRecord.hba1c.is_not(None), HealthCheckRecord.bmi.is_not(None)),
         )
         .order_by(HealthCheckRecord.checked_on.desc())
@@ -152,45 +200,35 @@ def get_health_check(
     db: Session, clock: Clock, *, person_id: int, account_id: int, record_id: int
 ) -> HealthCheckRecord:
     today = today_jst(clock)
-    record = db.scalar(
-        select(HealthCheckRecord).where(
-            HealthCheckRecord.id == record_id,
-            HealthCheckRecord.person_id == person_id,
-            HealthCheckRecord.checked_on >= years_before(today, HEALTH_CHECK_YEARS),
-        )
-    )
-    if record is None:
-        raise NotFoundError(object="health_check_record")
-    log_self_view(
+    return _viewed_record(
         db,
         clock,
+        select(HealthCheckRecord).where(
+            HealthCheckRecord.id == record_id, *_health_check_window(person_id, today)
+        ),
         person_id=person_id,
         account_id=account_id,
         kind=DataKind.HEALTH_CHECK,
-        details={"record_id": record_id},
+        record_id=record_id,
+        missing="health_check_record",
     )
-    return record
 
 
 def list_clinical(
     db: Session, clock: Clock, *, person_id: int, account_id: int, page: PageRequest
 ) -> Page[ClinicalRecord]:
-    result = fetch_page(
+    return _viewed_page(
         db,
+        clock,
         select(ClinicalRecord)
         .where(ClinicalRecord.person_id == person_id)
         .order_by(ClinicalRecord.visit_on.desc(), ClinicalRecord.id.desc()),
         page,
-    )
-    log_self_view(
-        db,
-        clock,
         person_id=person_id,
         account_id=account_id,
         kind=DataKind.CLINICAL,
         details={"page": page.page},
     )
-    return result
 
 
 @dataclass(frozen=True)
@@ -210,32 +248,21 @@ def list_expenses(
     page: PageRequest,
     year: int | None = None,
 ) -> Page[MedicalExpenseRecord]:
-    today = today_jst(clock)
-    conditions = [
-        MedicalExpenseRecord.person_id == person_id,
-        MedicalExpenseRecord.available_on <= today,
-    ]
+    conditions = _available_expenses(person_id, today_jst(clock))
     if year is not None:
-        conditions += [
-            MedicalExpenseRecord.service_month >= date(year, 1, 1),
-            MedicalExpenseRecord.service_month < date(year + 1, 1, 1),
-        ]
-    result = fetch_page(
+        conditions += _care_in_year(year)
+    return _viewed_page(
         db,
+        clock,
         select(MedicalExpenseRecord)
         .where(*conditions)
         .order_by(MedicalExpenseRecord.service_month.desc(), MedicalExpenseRecord.id.desc()),
         page,
-    )
-    log_self_view(
-        db,
-        clock,
         person_id=person_id,
         account_id=account_id,
         kind=DataKind.EXPENSE,
         details={"page": page.page, "year": year},
     )
-    return result
 
 
 def expense_totals(db: Session, clock: Clock, *, person_id: int, year: int) -> ExpenseTotals:
@@ -246,12 +273,7 @@ def expense_totals(db: Session, clock: Clock, *, person_id: int, year: int) -> E
             func.count(MedicalExpenseRecord.id),
             func.coalesce(func.sum(MedicalExpenseRecord.total_yen), 0),
             func.coalesce(func.sum(MedicalExpenseRecord.patient_paid_yen), 0),
-        ).where(
-            MedicalExpenseRecord.person_id == person_id,
-            MedicalExpenseRecord.available_on <= today,
-            MedicalExpenseRecord.service_month >= date(year, 1, 1),
-            MedicalExpenseRecord.service_month < date(year + 1, 1, 1),
-        )
+        ).where(*_available_expenses(person_id, today), *_care_in_year(year))
     ).one()
     return ExpenseTotals(
         year=year, records=int(row[0]), total_yen=int(row[1]), patient_paid_yen=int(row[2])
@@ -263,10 +285,7 @@ def expense_years(db: Session, clock: Clock, *, person_id: int) -> tuple[int, ..
     today = today_jst(clock)
     months = db.scalars(
         select(MedicalExpenseRecord.service_month)
-        .where(
-            MedicalExpenseRecord.person_id == person_id,
-            MedicalExpenseRecord.available_on <= today,
-        )
+        .where(*_available_expenses(person_id, today))
         .group_by(MedicalExpenseRecord.service_month)
         .order_by(MedicalExpenseRecord.service_month.desc())
     )
