@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
@@ -94,6 +95,8 @@ _RECORD_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 _FIELDS = tuple(name for name, _column in _RECORD_COLUMNS)
 _N = len(_FIELDS)
+if tuple(f.name for f in fields(QualificationRecord))[:_N] != _FIELDS:  # pragma: no cover
+    raise ImportError("_RECORD_COLUMNS must follow QualificationRecord's field order")
 
 
 def _candidates_query() -> Select[Any]:
@@ -155,10 +158,12 @@ def find_candidates(connection: Connection, rows: Sequence[SearchRow]) -> Candid
     # Statistics for the temporary table make both planners drive the join from the keys
     # (without them SQLite scans qualifications and indexes the keys instead).
     connection.execute(text(_ANALYZE[connection.dialect.name == "sqlite"]))
+    by_line, latest_acquired = found.by_line, found.latest_acquired
     for r in connection.execute(CANDIDATES):
-        record = QualificationRecord(**dict(zip(_FIELDS, r[1 : _N + 1], strict=True)))
-        found.by_line[r[0]].append(record)
+        # Positional: _RECORD_COLUMNS follow QualificationRecord's field order (asserted below).
+        record = QualificationRecord(*r[1 : _N + 1])
+        by_line[r[0]].append(record)
         if r[_N + 1] is not None:
-            found.latest_acquired[record.person_id] = r[_N + 1]
+            latest_acquired[record.person_id] = r[_N + 1]
     connection.execute(lookup_keys.delete())
     return found

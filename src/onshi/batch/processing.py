@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, update
 
+from onshi.batch import source
 from onshi.batch.bulk import BulkInsert
-from onshi.batch.ingest import csv_records, json_records, lines_of, utf8_pieces
 from onshi.batch.lookup import find_candidates
-from onshi.batch.models import (
-    BatchInquiry,
-    BatchInquiryInput,
-    BatchInquiryRow,
-    BatchStatus,
-    InputFormat,
-)
-from onshi.batch.rows import RowError, SearchRow, parse_fields, parse_json_row
+from onshi.batch.models import BatchInquiry, BatchInquiryInput, BatchInquiryRow, BatchStatus
+from onshi.batch.rows import RowError, SearchRow
+from onshi.batch.source import Job, load_job, parsed_rows
+
+__all__ = ["Job", "load_job", "parsed_rows", "process_chunk", "process_inquiry"]
 from onshi.clock import Clock, today_jst
 from onshi.verification.models import VerificationEvent, VerificationMethod
 from onshi.verification.results import compute_result
 
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = source.CHUNK_ROWS
 LEASE = timedelta(seconds=60)
 
 _inquiries = cast(Table, BatchInquiry.__table__)
@@ -66,6 +63,7 @@ EVENT_COLUMNS = (
 #: Page cache of the worker's SQLite connection (KiB, negative as SQLite wants it): the random
 #: inserts into the events' person index stay in memory instead of re-reading pages.
 SQLITE_CACHE_KIB = 65536
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's default (about 2 MiB)
 
 
 class StopRequestedError(Exception):
@@ -74,79 +72,6 @@ class StopRequestedError(Exception):
 
 class LeaseLostError(Exception):
     """Another worker took the inquiry over (this one was presumed dead)."""
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    institution_id: int
-    staff_id: int | None
-    device_id: int | None
-    input_format: InputFormat
-    columns: tuple[str, ...]
-    first_line: int
-    total_rows: int
-    processed_rows: int
-
-
-def load_job(connection: Connection, inquiry_id: int) -> Job:
-    r = connection.execute(
-        select(
-            _inquiries.c.institution_id,
-            _inquiries.c.submitted_by_staff_id,
-            _inquiries.c.submitted_by_device_id,
-            _inquiries.c.input_format,
-            _inquiries.c.columns,
-            _inquiries.c.first_line,
-            _inquiries.c.total_rows,
-            _inquiries.c.processed_rows,
-        ).where(_inquiries.c.id == inquiry_id)
-    ).one()
-    return Job(
-        inquiry_id,
-        r.institution_id,
-        r.submitted_by_staff_id,
-        r.submitted_by_device_id,
-        InputFormat(r.input_format),
-        tuple(r.columns.split(",")),
-        r.first_line,
-        r.total_rows,
-        r.processed_rows,
-    )
-
-
-def _stored_pieces(connection: Connection, inquiry_id: int) -> Iterator[bytes]:
-    """The stored input, one piece (about 1 MiB) per query, so memory stays flat."""
-    seq = 0
-    while True:
-        content = connection.execute(
-            select(_inputs.c.content).where(
-                _inputs.c.inquiry_id == inquiry_id, _inputs.c.seq == seq
-            )
-        ).scalar()
-        if content is None:
-            return
-        yield bytes(content)
-        seq += 1
-
-
-def parsed_rows(connection: Connection, job: Job, *, today: date) -> Iterator[SearchRow | RowError]:
-    """Every data record after the first ``job.processed_rows``, validated."""
-    lines = lines_of(utf8_pieces(_stored_pieces(connection, job.id)))
-    skip = job.processed_rows
-    if job.input_format is InputFormat.JSONL:
-        for line_no, value in json_records(lines):
-            if line_no <= skip:
-                continue
-            yield parse_json_row(line_no, value, today=today)
-        return
-    records = csv_records(lines)
-    for _ in range(job.first_line - 1):  # the header
-        next(records, None)
-    for index, (line_no, fields) in enumerate(records):
-        if index < skip:
-            continue
-        yield parse_fields(line_no, fields, job.columns, today=today)
 
 
 def _error_params(params: dict[str, str] | object) -> str | None:
@@ -230,24 +155,42 @@ def process_inquiry(
     stop: Callable[[], bool] = lambda: False,
 ) -> None:
     """Process the rest of a claimed inquiry, committing after every chunk, then finish it."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-    job = load_job(connection, inquiry_id)
-    today = today_jst(clock)
-    rows = parsed_rows(connection, job, today=today)
-    chunk: list[SearchRow | RowError] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK_ROWS:
-            process_chunk(connection, job, chunk, now=clock.now(), today=today, owner=owner)
-            connection.commit()
-            chunk = []
-            if stop():
-                raise StopRequestedError(inquiry_id)
-    if chunk:
-        process_chunk(connection, job, chunk, now=clock.now(), today=today, owner=owner)
-    finish(connection, inquiry_id, clock.now(), owner=owner)
-    connection.commit()
+    with _writer_settings(connection):
+        job = load_job(connection, inquiry_id)
+        today = today_jst(clock)
+        with closing(source.chunks(connection, job, today=today, size=CHUNK_ROWS)) as chunks:
+            for chunk in chunks:
+                process_chunk(connection, job, chunk, now=clock.now(), today=today, owner=owner)
+                connection.commit()
+                if stop():
+                    raise StopRequestedError(inquiry_id)
+        finish(connection, inquiry_id, clock.now(), owner=owner)
+        connection.commit()
+
+
+@contextmanager
+def _writer_settings(connection: Connection) -> Iterator[None]:
+    """SQLite: a larger page cache, and no per-row foreign-key checks while the worker writes.
+    Every id the worker writes was read by the chunk's join in the same transaction (the
+    inquiry, the institution, device and staff of the claimed inquiry, the persons and
+    qualifications found), and SQLite serialises writers: a transaction whose snapshot went
+    stale cannot commit (SQLITE_BUSY_SNAPSHOT), so the references hold without the checks. Both
+    settings are restored before the connection goes back to the pool. PostgreSQL keeps its
+    checks."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    if connection.in_transaction():
+        connection.commit()  # PRAGMA foreign_keys is ignored inside a transaction
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.exec_driver_sql(f"PRAGMA cache_size={SQLITE_DEFAULT_CACHE}")
 
 
 def finish(connection: Connection, inquiry_id: int, now: datetime, *, owner: str) -> None:
