@@ -90,6 +90,7 @@ def _load_command_modules() -> None:
 CLI_MODULES: tuple[str, ...] = (
     "onshi.accounts.cli",
     "onshi.batch.cli",
+    "onshi.devices.cli",
     "onshi.pki.cli",
     "onshi.seeding.commands",
 )

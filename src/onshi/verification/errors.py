@@ -22,6 +22,7 @@ TRUST_UNAVAILABLE: Final = "verification.trust_unavailable"
 VERIFICATION_UNKNOWN: Final = "verification.unknown"
 VISUAL_NOT_PENDING: Final = "visual.not_pending"
 VISUAL_REJECTED: Final = "visual.rejected"
+VISUAL_NOT_ENABLED: Final = "verification.visual_not_enabled"
 CARD_LINK_NO_MATCH: Final = "card_link.no_match"
 CARD_LINK_ALREADY_LINKED: Final = "card_link.already_linked"
 PATIENT_NUMBER_TAKEN: Final = "patient_number.taken"
@@ -42,6 +43,7 @@ STATUS: Final[dict[str, int]] = {
     VERIFICATION_UNKNOWN: 404,
     VISUAL_NOT_PENDING: 409,
     VISUAL_REJECTED: 422,
+    VISUAL_NOT_ENABLED: 409,
     CARD_LINK_NO_MATCH: 404,
     CARD_LINK_ALREADY_LINKED: 409,
     PATIENT_NUMBER_TAKEN: 409,

@@ -3,6 +3,9 @@
 :func:`submit_card_verification` runs the contract's checks in order — challenge (unknown,
 other device, expired, used), certificate, proof (card signature / face attestation),
 consents, 利用登録 link — and never raises for a failed check: a failed check is a result too.
+A 目視 submission from a reader in 無人運転 mode is refused (``verification.visual_not_enabled``)
+after the challenge checks and before the challenge is spent, so the bridge can re-read the mode
+and go on with face or PIN on the same challenge; in 目視確認 mode face and PIN stay allowed.
 It records a verification event with the error code, keeps the outcome on the submission
 (so a resubmission of the same body returns it) and answers with an :class:`Outcome` the web
 layer turns into the HTTP answer; the request's transaction then commits. Only a malformed
@@ -24,6 +27,7 @@ from onshi.audit.services import record_data_access
 from onshi.clock import Clock, today_jst
 from onshi.consent.models import ConsentKind
 from onshi.consent.services import record_consents
+from onshi.devices.models import ReaderMode
 from onshi.pki import CertificateError, CertificateVerdict, TrustStore
 from onshi.settings import ConsentRules
 from onshi.verification import errors
@@ -168,10 +172,12 @@ def submit_card_verification(
     *,
     device_id: int,
     institution_id: int,
+    device_mode: ReaderMode,
     body: Any,
 ) -> Outcome:
     """Process ``POST /api/v1/verifications`` from a device whose signature the web layer has
-    already checked. See the module docstring."""
+    already checked (``device_mode`` is the device's mode as read with that signature). See the
+    module docstring."""
     request = parse_submission(body)
     method = METHODS[request.method]
     now = clock.now()
@@ -186,18 +192,15 @@ def submit_card_verification(
         )
     except VerificationError as exc:
         return _failure(db, clock, code=exc.code, params=exc.params, **common)
+    if method is VerificationMethod.CARD_VISUAL and device_mode is not ReaderMode.VISUAL:
+        replay = _replayed(db, challenge.id, device_id, request.body_hash)
+        if replay is not None:  # processed while the reader was still in 目視確認 mode
+            return replay
+        return _failure(db, clock, code=errors.VISUAL_NOT_ENABLED, params={}, **common)
     if not spend_challenge(db, challenge, now):
-        previous = db.scalar(
-            select(VerificationSubmission).where(
-                VerificationSubmission.challenge_id == challenge.id
-            )
-        )
-        if (
-            previous is not None
-            and previous.device_id == device_id
-            and previous.body_hash == request.body_hash
-        ):
-            return stored_outcome(previous, replayed=True)
+        replay = _replayed(db, challenge.id, device_id, request.body_hash)
+        if replay is not None:
+            return replay
         return _failure(db, clock, code=errors.CHALLENGE_USED, params={}, **common)
     submission = VerificationSubmission(
         public_id=new_public_id(),
@@ -266,6 +269,16 @@ def submit_card_verification(
             submission_id=submission.id,
         )
     return complete_submission(db, clock, submission, staff_account_id=None)
+
+
+def _replayed(db: Session, challenge_id: int, device_id: int, body_hash: str) -> Outcome | None:
+    """The stored outcome when this device already submitted this very body on the challenge."""
+    previous = db.scalar(
+        select(VerificationSubmission).where(VerificationSubmission.challenge_id == challenge_id)
+    )
+    if previous is not None and previous.device_id == device_id and previous.body_hash == body_hash:
+        return stored_outcome(previous, replayed=True)
+    return None
 
 
 def _certificate_summary(verdict: CertificateVerdict) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from sqlalchemy.orm import Session
 
 from onshi.clock import FrozenClock
-from onshi.devices.models import ReaderDevice
+from onshi.devices.models import ReaderDevice, ReaderMode
 from onshi.institutions.models import Institution
 from onshi.pki import TrustStore
 from onshi.pki.devpki import CardRecord, DevelopmentPKI
@@ -119,6 +119,10 @@ class Reader:
         return body
 
     def visual_body(self, card: CardRecord, **overrides: Any) -> dict[str, Any]:
+        """A 目視 submission; the reader is switched to 目視確認 mode (as an administrator
+        would) because only such a reader may send one."""
+        self.device.mode = ReaderMode.VISUAL
+        self.db.flush()
         body = self.pin_body(card, **overrides)
         body["method"] = "visual"
         body["proof"] = {}

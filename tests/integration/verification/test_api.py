@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from onshi.app import create_app
 from onshi.clock import FrozenClock
+from onshi.devices.models import ReaderDevice, ReaderMode
 from onshi.pki import TrustStore
 from onshi.pki.devpki import DevelopmentPKI
 from onshi.settings import Settings
@@ -180,3 +182,77 @@ def test_card_link_and_lookup_over_http(
         api, "/api/v1/verifications", _pin_body(test_pki, card, challenge_id, challenge)
     )
     assert verified.json()["result_code"] == 1
+
+
+def test_visual_needs_a_reader_in_visual_mode_over_http(
+    db: Session,
+    api: TestClient[Litestar],
+    device: DeviceKey,
+    issue_card: IssueCard,
+    test_pki: DevelopmentPKI,
+) -> None:
+    person = make_person(db)
+    make_qualification(db, person)
+    card = issue_card()
+    make_card_link(db, person, fingerprint_sha256=card.fingerprint)
+    db.commit()
+    challenge_id, challenge = _challenge(api, device)
+    body = {**_pin_body(test_pki, card, challenge_id, challenge), "method": "visual", "proof": {}}
+    refused = device.signed_post(api, "/api/v1/verifications", body)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "verification.visual_not_enabled"
+    assert "目視確認モード" in error["message"]["ja"]
+    assert "visual-check mode" in error["message"]["en"]
+    db.execute(
+        update(ReaderDevice)
+        .where(ReaderDevice.id == device.device_id)
+        .values(mode=ReaderMode.VISUAL)
+    )
+    db.commit()
+    pending = device.signed_post(api, "/api/v1/verifications", body)  # same challenge
+    assert pending.status_code == 202, pending.text
+    assert pending.json()["status"] == "awaiting_staff"
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "ja"),
+    [
+        ("valid", 1, "有効"),
+        ("lost", 2, "資格（無効）"),
+        ("moved", 3, "資格（無効）"),
+        ("none", 4, "資格情報なし"),
+    ],
+)
+def test_verdict_is_the_terminal_wording(  # noqa: PLR0917 - pytest fixtures
+    db: Session,
+    api: TestClient[Litestar],
+    device: DeviceKey,
+    issue_card: IssueCard,
+    test_pki: DevelopmentPKI,
+    case: str,
+    code: int,
+    ja: str,
+) -> None:
+    """DOMAIN.md: the terminal shows 「有効」, 「資格（無効）」 for 2 and 3,
+    「資格情報なし」 for 4."""
+    person = make_person(db)
+    insurer = make_insurer(db)
+    if case != "none":
+        lost_on = None if case == "valid" else date(2026, 1, 1)
+        make_qualification(db, person, insurer, lost_on=lost_on)
+    if case == "moved":
+        # registered, in force from next month
+        make_qualification(db, person, make_insurer(db), acquired_on=date(2026, 5, 1))
+    card = issue_card()
+    make_card_link(db, person, fingerprint_sha256=card.fingerprint)
+    db.commit()
+    challenge_id, challenge = _challenge(api, device)
+    answer = device.signed_post(
+        api, "/api/v1/verifications", _pin_body(test_pki, card, challenge_id, challenge)
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["result_code"] == code
+    assert data["verdict"]["ja"] == ja
+    assert data["newer_qualification_exists"] is (case == "moved")

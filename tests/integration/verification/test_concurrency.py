@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onshi.clock import FrozenClock
+from onshi.devices.models import ReaderMode
 from onshi.pki import TrustStore
 from onshi.verification.models import VerificationEvent
 from onshi.verification.services import Outcome, submit_card_verification
@@ -48,6 +49,7 @@ def test_two_concurrent_submissions_of_one_challenge_exactly_one_wins(  # noqa: 
                 SEED_RULES,
                 device_id=device_id,
                 institution_id=institution_id,
+                device_mode=ReaderMode.UNATTENDED,
                 body=body,
             )
             session.commit()

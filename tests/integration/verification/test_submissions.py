@@ -37,6 +37,7 @@ def _submit(
         rules,
         device_id=reader.device.id,
         institution_id=reader.institution.id,
+        device_mode=reader.device.mode,
         body=body,
     )
 
@@ -163,6 +164,7 @@ def test_challenge_errors_in_order(
         SEED_RULES,
         device_id=other_device.id,
         institution_id=reader.institution.id,
+        device_mode=other_device.mode,
         body=foreign,
     )
     assert (outcome.error_code, outcome.status_code) == ("challenge.other_device", 403)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
@@ -81,3 +83,31 @@ def test_lookup_page_field_errors_in_both_languages(
     assert "Enter the date of birth" in english.text
     with Session(db.get_bind()) as check:
         assert check.scalar(select(VerificationEvent)) is None
+
+
+def test_lookup_page_shows_the_terminal_wording_for_a_lost_qualification(
+    db: Session, client: TestClient[Litestar]
+) -> None:
+    """Result 3 (lost, a newer qualification registered) reads 「資格（無効）」 like result 2, with
+    the newer qualification said in a note of its own."""
+    csrf = _signed_in(db, client)
+    insurer = make_insurer(db)
+    person = make_person(db)
+    lost = make_qualification(db, person, insurer, branch="01", lost_on=date(2026, 1, 1))
+    make_qualification(db, person, make_insurer(db), acquired_on=date(2026, 1, 1))
+    db.commit()
+    response = client.post(
+        "/clinic/lookup",
+        data={
+            "csrf_token": csrf,
+            "insurer_number": insurer.number,
+            "symbol": lost.symbol,
+            "number": lost.number,
+            "branch": "01",
+            "birth_date": "1980-05-17",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert '<span class="badge badge--result-3">資格（無効）</span>' in response.text
+    assert "新しい資格が登録されています" in response.text

@@ -207,6 +207,35 @@ def test_landing_links_the_reception_screen(client: TestClient[Litestar], db: Se
     assert 'aria-current="page">受付<' in client.get("/clinic/reception").text
 
 
+def test_invalid_results_use_the_terminal_wording(
+    client: TestClient[Litestar], db: Session
+) -> None:
+    """DOMAIN.md: 「資格（無効）」 for 2 and 3 (also with a newer qualification),
+    「資格情報なし」 for 4, on the reception cards and in the landing page's recent checks."""
+    institution = make_institution(db)
+    for code in (ResultCode.INVALID, ResultCode.INVALID_NEWER_EXISTS, ResultCode.NOT_FOUND):
+        make_verification_event(
+            db,
+            institution=institution,
+            qualification=None,
+            person_id=None,
+            result_code=int(code),
+            method=VerificationMethod.SYMBOL_NUMBER,
+        )
+    staff = make_staff_account(db, StaffRole.RECEPTION, institution=institution)
+    db.commit()
+    sign_in(client, staff.login_id, DEFAULT_PASSWORD)
+    reception = client.get("/clinic/reception").text
+    landing = client.get("/clinic").text
+    for html, opening in (
+        (reception, 'class="reception-card__verdict" id="verification-'),
+        (landing, 'class="badge badge--result-'),
+    ):
+        shown = [part.split(">", 1)[1].split("<", 1)[0] for part in html.split(opening)[1:]]
+        assert sorted(shown) == ["資格情報なし", "資格（無効）", "資格（無効）"], shown
+        assert "新しい資格あり" not in html
+
+
 # --- live stream over real HTTP -------------------------------------------------------------
 
 

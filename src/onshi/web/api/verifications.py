@@ -134,6 +134,7 @@ def submit_verification(
         settings.consent,
         device_id=device.device_id,
         institution_id=device.institution_id,
+        device_mode=device.mode,
         body=signed_body,
     )
     _announce(db, request.app.state, outcome)
