@@ -27,7 +27,12 @@ from onshi.accounts import services
 from onshi.accounts.enrolment import EnrolmentCodeError, open_invitation
 from onshi.accounts.errors import SignInRateLimitedError
 from onshi.accounts.models import SubjectKind
-from onshi.accounts.passkeys import PasskeyConfigurationError, PasskeyError, relying_party
+from onshi.accounts.passkeys import (
+    PasskeyConfigurationError,
+    PasskeyError,
+    RelyingParty,
+    relying_party,
+)
 from onshi.accounts.patient_passkeys import (
     complete_enrolment,
     finish_sign_in,
@@ -101,6 +106,55 @@ def _config_error(
     return Response({"error": message, "code": "passkey.misconfigured"}, status_code=503)
 
 
+def _relying_party(settings: Settings) -> RelyingParty | None:
+    """None when passkeys cannot work with this origin (the pages say so; posts answer 503)."""
+    try:
+        return relying_party(settings.public_origin, settings.environment)
+    except PasskeyConfigurationError:
+        return None
+
+
+def _credential(data: Any) -> dict[str, Any] | None:
+    credential = data.get("credential") if isinstance(data, dict) else None
+    return credential if isinstance(credential, dict) else None
+
+
+def _options_response(
+    options: Any, cookie_names: CookieNames, binding: str, fresh: bool
+) -> Response[Any]:
+    """Ceremony options; a new binding value is set as its cookie."""
+    cookies = [_binding_cookie(cookie_names, binding)] if fresh else []
+    return Response(options, cookies=cookies)
+
+
+def _signed_in(  # noqa: PLR0917 - the request's dependencies, passed on
+    request: Request[Any, Any, Any],
+    db: Session,
+    clock: Clock,
+    settings: Settings,
+    cookie_names: CookieNames,
+    session_policy: services.SessionPolicy,
+    account_id: int,
+) -> Response[Any]:
+    """A finished ceremony: a fresh session (the old one revoked) and the binding cleared."""
+    issued = services.rotate_session(
+        db,
+        clock,
+        session_policy,
+        old_token=request_session_token(request),
+        subject_kind=SubjectKind.PATIENT,
+        subject_id=account_id,
+        lang=request_lang(request),
+    )
+    return Response(
+        {"redirect": LANDING},
+        cookies=[
+            cookie_names.session_cookie(issued.token, max_age=settings.session_hours * 3600),
+            _binding_cookie(cookie_names, "", max_age=0),
+        ],
+    )
+
+
 # -- enrolment ---------------------------------------------------------------------------------
 
 
@@ -118,11 +172,7 @@ def enrol_page(
         return render(
             request, "pages/patient/enrol.html", {"error_code": exc.code}, status_code=400
         )
-    try:
-        relying_party(settings.public_origin, settings.environment)
-        configured = True
-    except PasskeyConfigurationError:
-        configured = False
+    configured = _relying_party(settings) is not None
     return render(
         request,
         "pages/patient/enrol.html",
@@ -140,9 +190,8 @@ def enrol_options(  # noqa: PLR0917 - Litestar injects dependencies by name
     catalogue: NamedDependency[Catalogue],
     cookie_names: NamedDependency[CookieNames],
 ) -> Response[Any]:
-    try:
-        rp = relying_party(settings.public_origin, settings.environment)
-    except PasskeyConfigurationError:
+    rp = _relying_party(settings)
+    if rp is None:
         return _config_error(request, catalogue)
     binding, fresh = _binding(request, cookie_names)
     try:
@@ -156,8 +205,7 @@ def enrol_options(  # noqa: PLR0917 - Litestar injects dependencies by name
         )
     except EnrolmentCodeError as exc:
         return _error(request, catalogue, exc)
-    cookies = [_binding_cookie(cookie_names, binding)] if fresh else []
-    return Response(options, cookies=cookies)
+    return _options_response(options, cookie_names, binding, fresh)
 
 
 @post("/me/enrol/verify", name="patient-enrol-verify", sync_to_thread=True, status_code=200)
@@ -171,13 +219,12 @@ def enrol_verify(  # noqa: PLR0917 - Litestar injects dependencies by name
     cookie_names: NamedDependency[CookieNames],
     session_policy: NamedDependency[services.SessionPolicy],
 ) -> Response[Any]:
-    try:
-        rp = relying_party(settings.public_origin, settings.environment)
-    except PasskeyConfigurationError:
+    rp = _relying_party(settings)
+    if rp is None:
         return _config_error(request, catalogue)
     binding, _fresh = _binding(request, cookie_names)
-    credential = data.get("credential") if isinstance(data, dict) else None
-    if not isinstance(credential, dict):
+    credential = _credential(data)
+    if credential is None:
         return _error(request, catalogue, PasskeyError())
     try:
         # Every check runs before the first write: a refusal leaves nothing behind.
@@ -191,21 +238,8 @@ def enrol_verify(  # noqa: PLR0917 - Litestar injects dependencies by name
         )
     except (EnrolmentCodeError, PasskeyError) as exc:
         return _error(request, catalogue, exc)
-    issued = services.rotate_session(
-        db,
-        clock,
-        session_policy,
-        old_token=request_session_token(request),
-        subject_kind=SubjectKind.PATIENT,
-        subject_id=enrolled.account_id,
-        lang=request_lang(request),
-    )
-    return Response(
-        {"redirect": LANDING},
-        cookies=[
-            cookie_names.session_cookie(issued.token, max_age=settings.session_hours * 3600),
-            _binding_cookie(cookie_names, "", max_age=0),
-        ],
+    return _signed_in(
+        request, db, clock, settings, cookie_names, session_policy, enrolled.account_id
     )
 
 
@@ -219,11 +253,7 @@ def sign_in_page(
     principal = request_principal(request)
     if principal is not None and principal.is_patient:
         return Redirect(LANDING, status_code=303)
-    try:
-        relying_party(settings.public_origin, settings.environment)
-        configured = True
-    except PasskeyConfigurationError:
-        configured = False
+    configured = _relying_party(settings) is not None
     return render(request, "pages/patient/sign_in.html", {"configured": configured})
 
 
@@ -236,14 +266,12 @@ def sign_in_options(  # noqa: PLR0917 - Litestar injects dependencies by name
     catalogue: NamedDependency[Catalogue],
     cookie_names: NamedDependency[CookieNames],
 ) -> Response[Any]:
-    try:
-        rp = relying_party(settings.public_origin, settings.environment)
-    except PasskeyConfigurationError:
+    rp = _relying_party(settings)
+    if rp is None:
         return _config_error(request, catalogue)
     binding, fresh = _binding(request, cookie_names)
     options = start_sign_in(db, clock, rp, browser_token=binding)
-    cookies = [_binding_cookie(cookie_names, binding)] if fresh else []
-    return Response(options, cookies=cookies)
+    return _options_response(options, cookie_names, binding, fresh)
 
 
 @post("/me/sign-in/verify", name="patient-sign-in-verify", sync_to_thread=True, status_code=200)
@@ -258,18 +286,17 @@ def sign_in_verify(  # noqa: PLR0917 - Litestar injects dependencies by name
     session_policy: NamedDependency[services.SessionPolicy],
     sign_in_limits: NamedDependency[services.SignInLimits],
 ) -> Response[Any]:
-    try:
-        rp = relying_party(settings.public_origin, settings.environment)
-    except PasskeyConfigurationError:
+    rp = _relying_party(settings)
+    if rp is None:
         return _config_error(request, catalogue)
     binding, _fresh = _binding(request, cookie_names)
-    credential = data.get("credential") if isinstance(data, dict) else None
+    credential = _credential(data)
     result = finish_sign_in(
         db,
         clock,
         rp,
         secret_key=settings.secret_key,
-        credential=credential if isinstance(credential, dict) else "{}",
+        credential=credential if credential is not None else "{}",
         browser_token=binding,
         limits=sign_in_limits,
         client_ip=request.client.host if request.client else "unknown",
@@ -286,22 +313,7 @@ def sign_in_verify(  # noqa: PLR0917 - Litestar injects dependencies by name
         )
     if result.error is not None or result.account_id is None:
         return _error(request, catalogue, result.error or PasskeyError())
-    issued = services.rotate_session(
-        db,
-        clock,
-        session_policy,
-        old_token=request_session_token(request),
-        subject_kind=SubjectKind.PATIENT,
-        subject_id=result.account_id,
-        lang=request_lang(request),
-    )
-    return Response(
-        {"redirect": LANDING},
-        cookies=[
-            cookie_names.session_cookie(issued.token, max_age=settings.session_hours * 3600),
-            _binding_cookie(cookie_names, "", max_age=0),
-        ],
-    )
+    return _signed_in(request, db, clock, settings, cookie_names, session_policy, result.account_id)
 
 
 PATIENT_PUBLIC_HANDLERS = [
