@@ -19,7 +19,7 @@ from onshi.accounts.schemas import Principal
 from onshi.clock import Clock, today_jst
 from onshi.errors import NotFoundError
 from onshi.portal import activity, records
-from onshi.portal.paging import PageRequest
+from onshi.portal.paging import Page, PageRequest
 from onshi.portal.qualification import qualification_summary
 from onshi.web.htmx import page_or_fragment
 from onshi.web.patient.charts import trend_charts
@@ -33,6 +33,14 @@ def _ids(principal: NamedDependency[Principal]) -> dict[str, int]:
     if principal.person_id is None:  # pragma: no cover - the guard admits patients only
         raise NotFoundError
     return {"person_id": principal.person_id, "account_id": principal.subject_id}
+
+
+def _listing(
+    request: Request[Any, Any, Any], page: str, table: str, result: Page[Any], **context: Any
+) -> Template:
+    """One page of a list: the whole ``page`` template, or only its ``table`` partial when htmx
+    asks for another page (the table reads the page as ``page``)."""
+    return page_or_fragment(request, page=page, fragment=table, context={"page": result, **context})
 
 
 @get("/", name="patient-landing", sync_to_thread=True)
@@ -70,11 +78,12 @@ def drugs(
     page: PageNumber = 1,
 ) -> Template:
     result = records.list_drugs(db, clock, **_ids(principal), page=PageRequest.of(page))
-    return page_or_fragment(
+    return _listing(
         request,
-        page="pages/patient/drugs.html",
-        fragment="partials/portal/_drug_table.html",
-        context={"page": result, "years": records.DRUG_YEARS},
+        "pages/patient/drugs.html",
+        "partials/portal/_drug_table.html",
+        result,
+        years=records.DRUG_YEARS,
     )
 
 
@@ -101,11 +110,13 @@ def health_checks(
     ids = _ids(principal)
     result = records.list_health_checks(db, clock, **ids, page=PageRequest.of(page))
     trend = records.health_check_trend(db, clock, person_id=ids["person_id"])
-    return page_or_fragment(
+    return _listing(
         request,
-        page="pages/patient/health_checks.html",
-        fragment="partials/portal/_health_check_table.html",
-        context={"page": result, "trend": trend, "charts": trend_charts(trend)},
+        "pages/patient/health_checks.html",
+        "partials/portal/_health_check_table.html",
+        result,
+        trend=trend,
+        charts=trend_charts(trend),
     )
 
 
@@ -130,11 +141,8 @@ def clinical(
     page: PageNumber = 1,
 ) -> Template:
     result = records.list_clinical(db, clock, **_ids(principal), page=PageRequest.of(page))
-    return page_or_fragment(
-        request,
-        page="pages/patient/clinical.html",
-        fragment="partials/portal/_clinical_table.html",
-        context={"page": result},
+    return _listing(
+        request, "pages/patient/clinical.html", "partials/portal/_clinical_table.html", result
     )
 
 
@@ -155,17 +163,15 @@ def expenses(  # noqa: PLR0917 - Litestar injects dependencies by name
         if year is not None
         else None
     )
-    return page_or_fragment(
+    return _listing(
         request,
-        page="pages/patient/expenses.html",
-        fragment="partials/portal/_expense_table.html",
-        context={
-            "page": result,
-            "years": years,
-            "year": year,
-            "totals": totals,
-            "today": today_jst(clock),
-        },
+        "pages/patient/expenses.html",
+        "partials/portal/_expense_table.html",
+        result,
+        years=years,
+        year=year,
+        totals=totals,
+        today=today_jst(clock),
     )
 
 
@@ -180,11 +186,8 @@ def consents(
     result = activity.list_consents(
         db, clock, person_id=_ids(principal)["person_id"], page=PageRequest.of(page)
     )
-    return page_or_fragment(
-        request,
-        page="pages/patient/consents.html",
-        fragment="partials/portal/_consent_table.html",
-        context={"page": result},
+    return _listing(
+        request, "pages/patient/consents.html", "partials/portal/_consent_table.html", result
     )
 
 
@@ -202,11 +205,12 @@ def access_log(
         page=PageRequest.of(page),
         include_self=include_self,
     )
-    return page_or_fragment(
+    return _listing(
         request,
-        page="pages/patient/access_log.html",
-        fragment="partials/portal/_access_table.html",
-        context={"page": result, "include_self": include_self},
+        "pages/patient/access_log.html",
+        "partials/portal/_access_table.html",
+        result,
+        include_self=include_self,
     )
 
 
