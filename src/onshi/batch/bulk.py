@@ -6,11 +6,13 @@ executemany, which cost more than the inserts themselves at a million rows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
 
 Processor = Callable[[Any], Any] | None
+_CACHED: dict[tuple[str, str, str], Callable[[Any], Any]] = {}
 
 
 class BulkInsert:
@@ -26,6 +28,8 @@ class BulkInsert:
             table.c[name].type._cached_bind_processor(dialect) for name in columns
         )
         self.connection = connection
+        self.table_name = table.name
+        self.dialect_name = dialect.name
 
     def convert(self, name: str, value: Any) -> Any:
         """One value converted as its column would convert it (for constants of a chunk)."""
@@ -37,6 +41,15 @@ class BulkInsert:
         if processor is None:
             return lambda value: value
         return lambda value: processor(value) if value is not None else None
+
+    def cached_converter(self, name: str) -> Callable[[Any], Any]:
+        """:meth:`converter` remembering its results, for columns whose values repeat across
+        chunks (birth dates): kept per table, column and dialect for the process's life."""
+        key = (self.table_name, name, self.dialect_name)
+        cached = _CACHED.get(key)
+        if cached is None:
+            cached = _CACHED[key] = lru_cache(maxsize=65536)(self.converter(name))
+        return cached
 
     def run(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if rows:

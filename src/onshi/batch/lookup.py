@@ -26,11 +26,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.orm import aliased
 
 from onshi.batch.bulk import BulkInsert
 from onshi.batch.rows import SearchRow
+from onshi.db.enums import StrEnumType
 from onshi.identity.models import Person
 from onshi.qualification.models import FiveItemStatus, Insurer, Qualification
 from onshi.verification.results import QualificationRecord
@@ -94,6 +96,14 @@ _RECORD_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("postal_code", Person.postal_code),
 )
 _FIELDS = tuple(name for name, _column in _RECORD_COLUMNS)
+#: StrEnum columns are read as plain strings and mapped to their members by one dictionary
+#: lookup (what StrEnumType does by calling the enum class, several times slower per value);
+#: an unknown code raises KeyError as the enum would raise ValueError.
+_ENUMS: tuple[tuple[int, dict[Any, Any]], ...] = tuple(
+    (index, {None: None, **column.type.enum_cls._value2member_map_})
+    for index, (_name, column) in enumerate(_RECORD_COLUMNS)
+    if isinstance(column.type, StrEnumType)
+)
 _N = len(_FIELDS)
 if tuple(f.name for f in fields(QualificationRecord))[:_N] != _FIELDS:  # pragma: no cover
     raise ImportError("_RECORD_COLUMNS must follow QualificationRecord's field order")
@@ -110,7 +120,14 @@ def _candidates_query() -> Select[Any]:
     return (
         select(
             k.line_no,
-            *(column.label(f"r_{name}") for name, column in _RECORD_COLUMNS),
+            *(
+                (
+                    type_coerce(column, String(column.type.length))
+                    if isinstance(column.type, StrEnumType)
+                    else column
+                ).label(f"r_{name}")
+                for name, column in _RECORD_COLUMNS
+            ),
             latest.label("latest_acquired"),
         )
         .select_from(lookup_keys)
@@ -148,7 +165,7 @@ def find_candidates(connection: Connection, rows: Sequence[SearchRow]) -> Candid
     if not rows:
         return found
     keys = BulkInsert(connection, lookup_keys, _KEY_COLUMNS)
-    day = keys.converter("birth_date")
+    day = keys.cached_converter("birth_date")
     keys.run(
         [
             (r.line_no, r.insurer_number, r.symbol_key, r.number_key, r.branch, day(r.birth_date))
@@ -161,7 +178,10 @@ def find_candidates(connection: Connection, rows: Sequence[SearchRow]) -> Candid
     by_line, latest_acquired = found.by_line, found.latest_acquired
     for r in connection.execute(CANDIDATES):
         # Positional: _RECORD_COLUMNS follow QualificationRecord's field order (asserted below).
-        record = QualificationRecord(*r[1 : _N + 1])
+        values = list(r[1 : _N + 1])
+        for index, members in _ENUMS:
+            values[index] = members[values[index]]
+        record = QualificationRecord(*values)
         by_line[r[0]].append(record)
         if r[_N + 1] is not None:
             latest_acquired[record.person_id] = r[_N + 1]

@@ -94,7 +94,7 @@ def process_chunk(
     found = find_candidates(connection, valid)
     rows_out = BulkInsert(connection, _rows, ROW_COLUMNS)
     events_out = BulkInsert(connection, _events, EVENT_COLUMNS)
-    day = rows_out.converter("birth_date")
+    day = rows_out.cached_converter("birth_date")
     institution, device, staff = job.institution_id, job.device_id, job.staff_id
     method = events_out.convert("method", VerificationMethod.BATCH)
     at = events_out.convert("occurred_at", now)
