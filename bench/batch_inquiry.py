@@ -5,9 +5,11 @@ Run: ``.venv/bin/python -m bench.batch_inquiry [--rows N] [--people N] [--dir DI
 --size large --people N``; kept in DIR and reused when DIR already holds one). It then writes a
 CSV of N rows drawn from the seeded qualifications (80 % real 記号番号 + 生年月日, 15 % not found,
 5 % malformed: bad check digit, bad date, wrong column count), submits it as an upload would
-(timed), runs ``onshi batch-worker --until-idle`` as a separate process (which reports its rows/s
-and peak RSS from getrusage), and streams the results CSV (timed). Targets: ≥ 20,000 rows/s and
-≤ 256 MB peak in the worker. Record the figures in BENCHMARKS.md.
+(timed), runs ``onshi batch-worker --until-idle`` as a separate process (which reports its rows/s,
+CPU and peak RSS from getrusage, its own and its validation process's), and streams the results
+CSV (timed). Targets: ≥ 20,000 rows/s and ≤ 256 MB peak (worker + validation process). Each run
+adds 2 × N rows to the database: for comparable figures start from a fresh copy of the seeded
+file. Record the figures in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -166,12 +168,17 @@ def main() -> int:
         return 1
     rate = int(match.group(1).replace(",", ""))
     rss = int(match.group(2).replace(",", ""))
+    # A large inquiry is validated in a second process: its peak counts against the budget.
+    child = re.search(r"validation process [\d.]+ s CPU, peak RSS ([\d,]+) MiB", report)
+    if child is not None:
+        rss += int(child.group(1).replace(",", ""))
 
     size, export_seconds = _export(url, inquiry_id)
     print(f"results CSV streamed: {size / 2**20:,.1f} MiB in {export_seconds:.1f} s")
     print(
         f"worker: {rate:,} rows/s (target ≥ {TARGET_RATE:,}: {rate / TARGET_RATE:.2f}x), "
-        f"peak RSS {rss} MiB (target ≤ {TARGET_RSS_MIB}: {rss / TARGET_RSS_MIB:.2f}x)"
+        f"peak RSS {rss} MiB, worker + validation process "
+        f"(target ≤ {TARGET_RSS_MIB}: {rss / TARGET_RSS_MIB:.2f}x)"
     )
     return 0
 

@@ -45,13 +45,18 @@ def batch_worker(args: argparse.Namespace, settings: Settings) -> int:
                 after = connection.scalar(select(func.count()).select_from(BatchInquiryRow)) or 0
             rows = after - before
             usage = resource.getrusage(resource.RUSAGE_SELF)
+            # The validation process (onshi.batch.source) of a large inquiry: its CPU counts
+            # too, and its peak RSS (the largest child's) is reported next to the worker's.
+            child = resource.getrusage(resource.RUSAGE_CHILDREN)
             peak_mib = usage.ru_maxrss / 1024
-            cpu = usage.ru_utime + usage.ru_stime
+            cpu = usage.ru_utime + usage.ru_stime + child.ru_utime + child.ru_stime
             rate = rows / elapsed if elapsed else 0.0
             print(
                 f"batch-worker: {inquiries} inquiries, {rows:,} rows in {elapsed:.1f} s "
                 f"({rate:,.0f} rows/s), peak RSS {peak_mib:,.0f} MiB, "
-                f"CPU {cpu:.1f} s ({rows / cpu if cpu else 0:,.0f} rows per CPU second)"
+                f"CPU {cpu:.1f} s ({rows / cpu if cpu else 0:,.0f} rows per CPU second; "
+                f"validation process {child.ru_utime + child.ru_stime:.1f} s CPU, "
+                f"peak RSS {child.ru_maxrss / 1024:,.0f} MiB)"
             )
             return 0
 
