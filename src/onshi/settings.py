@@ -51,6 +51,8 @@ class Settings:
     secure_cookies: bool = True
     jpki_trust_anchors: tuple[Path, ...] = ()
     jpki_crls: tuple[Path, ...] = ()
+    # Seconds between looks at the trust anchor and CRL files (reloaded when they change).
+    jpki_reload_seconds: int = 30
     consent: ConsentRules = ConsentRules()
     certificates: CertificateRules = CertificateRules()
     sign_in_attempts_per_window: int = 5
@@ -86,6 +88,8 @@ class Settings:
             )
         if self.environment == "production" and not self.secure_cookies:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
+        if not 1 <= self.jpki_reload_seconds <= 86400:
+            raise SettingsError("ONSHI_JPKI_RELOAD_SECONDS must be between 1 and 86400")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
             if not path.is_file():
                 raise SettingsError(f"JPKI file not found: {path}")
@@ -128,6 +132,7 @@ class Settings:
             secure_cookies=_bool(env, "ONSHI_SECURE_COOKIES", True),
             jpki_trust_anchors=_paths(env, "ONSHI_JPKI_TRUST_ANCHORS"),
             jpki_crls=_paths(env, "ONSHI_JPKI_CRLS"),
+            jpki_reload_seconds=_int(env, "ONSHI_JPKI_RELOAD_SECONDS", 30),
             consent=ConsentRules(
                 comprehensive_consent=_bool(env, "ONSHI_COMPREHENSIVE_CONSENT", False),
                 limit_consent_step=_bool(env, "ONSHI_LIMIT_CONSENT_STEP", True),

@@ -4,6 +4,7 @@ No web framework imports here. Hot paths build one :class:`TrustStore` and reuse
 """
 
 from onshi.pki.errors import CertificateError, DevelopmentPKIError, TrustConfigurationError
+from onshi.pki.reloading import ReloadingTrustStore, TrustFiles
 from onshi.pki.trust import (
     CertificateVerdict,
     TrustStore,
@@ -17,7 +18,9 @@ __all__ = [
     "CertificateError",
     "CertificateVerdict",
     "DevelopmentPKIError",
+    "ReloadingTrustStore",
     "TrustConfigurationError",
+    "TrustFiles",
     "TrustStore",
     "certificate_fingerprint",
     "parse_certificate",

@@ -75,6 +75,10 @@ def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             print("to trust it (development only):")
             print(f"  ONSHI_JPKI_TRUST_ANCHORS={pki.ca_path.resolve()}")
             print(f"  ONSHI_JPKI_CRLS={pki.crl_path.resolve()}")
+            print(
+                "a running server picks up the re-signed CRL within "
+                f"{settings.jpki_reload_seconds} s (ONSHI_JPKI_RELOAD_SECONDS)"
+            )
         elif args.pki_command == "issue":
             record = pki.issue(
                 person=args.person,

@@ -1,6 +1,8 @@
 """Checking a card's user-authentication certificate and the signatures made with its key.
 
-Build a :class:`TrustStore` once (from settings, at start-up) and reuse it: it holds the parsed
+Build a :class:`TrustStore` once and reuse it (the app keeps it in a
+:class:`onshi.pki.reloading.ReloadingTrustStore`, which swaps in a new one when the files
+change, e.g. a re-issued CRL): it holds the parsed
 anchors, the ``cryptography`` verification ``Store``, the extension policies and an index of
 every configured CRL, so one check costs a chain verification (~60 µs) plus dictionary lookups.
 
@@ -236,6 +238,10 @@ class TrustStore:
         return TrustStore(
             self.anchors, crls, grace_months=self.grace_months, warning_months=self.warning_months
         )
+
+    def crl_next_updates(self) -> tuple[datetime | None, ...]:
+        """The next-update instant of each anchor's CRL in use (None: the CRL has none)."""
+        return tuple(index.next_update for index in self._crls.values())
 
     def _index_crls(self, crls: Iterable[x509.CertificateRevocationList]) -> dict[str, _CrlIndex]:
         """Anchor fingerprint → the newest CRL that anchor signed."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from onshi.clock import Clock
 from onshi.devices.signing import DevicePrincipal
-from onshi.pki import TrustStore
+from onshi.pki import ReloadingTrustStore, TrustStore
 from onshi.settings import Settings
 from onshi.verification.card_links import link_card
 from onshi.verification.challenges import b64u_encode, issue_challenge
@@ -40,16 +40,21 @@ TRUST_STATE_KEY = "trust_store"
 _TRUST_LOCK = threading.Lock()
 
 
-def trust_store_of(state: State, settings: Settings) -> TrustStore | None:
-    """The app's TrustStore, built once from settings (anchors + CRLs) and kept in app state.
-    ``None`` when no JPKI trust anchor is configured (card checks then answer 503)."""
+def trust_store_of(state: State, settings: Settings, clock: Clock) -> TrustStore | None:
+    """The app's TrustStore. App state keeps a :class:`ReloadingTrustStore` made once from
+    settings (anchors + CRLs, reloaded when the files change: a re-issued CRL is used without a
+    restart), or a fixed :class:`TrustStore` put there by tests and benchmarks. ``None`` when no
+    JPKI trust anchor is configured (card checks then answer 503)."""
     if TRUST_STATE_KEY not in state:
         with _TRUST_LOCK:
             if TRUST_STATE_KEY not in state:
-                store = TrustStore.from_settings(settings) if settings.jpki_trust_anchors else None
-                state[TRUST_STATE_KEY] = store
-    store_or_none: TrustStore | None = state[TRUST_STATE_KEY]
-    return store_or_none
+                state[TRUST_STATE_KEY] = (
+                    ReloadingTrustStore.from_settings(settings, clock)
+                    if settings.jpki_trust_anchors
+                    else None
+                )
+    held: ReloadingTrustStore | TrustStore | None = state[TRUST_STATE_KEY]
+    return held.current() if isinstance(held, ReloadingTrustStore) else held
 
 
 def verdict(catalogue: Catalogue, result_code: int) -> dict[str, str]:
@@ -130,7 +135,7 @@ def submit_verification(
     outcome = submit_card_verification(
         db,
         clock,
-        trust_store_of(request.app.state, settings),
+        trust_store_of(request.app.state, settings, clock),
         settings.consent,
         device_id=device.device_id,
         institution_id=device.institution_id,
@@ -179,7 +184,7 @@ def create_card_link(
     outcome = link_card(
         db,
         clock,
-        trust_store_of(request.app.state, settings),
+        trust_store_of(request.app.state, settings, clock),
         device_id=device.device_id,
         institution_id=device.institution_id,
         body=signed_body,
