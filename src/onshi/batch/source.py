@@ -16,12 +16,11 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, BinaryIO, cast
 
 from sqlalchemy import Connection, Table, select
-from sqlalchemy.pool import NullPool
 
 from onshi.batch.ingest import csv_records, json_records, lines_of, utf8_pieces
 from onshi.batch.models import BatchInquiry, BatchInquiryInput, InputFormat
@@ -143,7 +142,7 @@ def _produce(url: str, job: Job, today: date, size: int, out: BinaryIO) -> None:
     reports a failure. A full pipe blocks the writer, so at most about one chunk waits."""
     from onshi.db.engine import make_engine
 
-    engine = make_engine(url, poolclass=NullPool)
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             for chunk in _chunked(parsed_rows(connection, job, today=today), size):
@@ -214,9 +213,20 @@ def chunks(
     connection: Connection, job: Job, *, today: date, size: int = CHUNK_ROWS
 ) -> Generator[Chunk, None, None]:
     """The inquiry's remaining records, validated, ``size`` at a time."""
-    if _can_pipeline(connection, job):
-        return _chunks_from_process(connection, job, today, size)
-    return _chunked(parsed_rows(connection, job, today=today), size)
+    if not _can_pipeline(connection, job):
+        yield from _chunked(parsed_rows(connection, job, today=today), size)
+        return
+    done = 0
+    try:
+        for chunk in _chunks_from_process(connection, job, today, size):
+            done += len(chunk)
+            yield chunk
+    except (ValidationProcessError, OSError, pickle.UnpicklingError):
+        # The second process could not start or died: carry on in this one, after the
+        # records already handed out.
+        log.exception("batch inquiry %s: validation process failed; validating here", job.id)
+        rest = replace(job, processed_rows=job.processed_rows + done)
+        yield from _chunked(parsed_rows(connection, rest, today=today), size)
 
 
 if __name__ == "__main__":
