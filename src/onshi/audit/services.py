@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -57,6 +57,20 @@ from onshi.clock import Clock
 _HEAD = cast(Table, AuditChainHead.__table__)
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event for :func:`record_audits` (the arguments of :func:`record_audit`)."""
+
+    actor_kind: ActorKind | str
+    actor_id: str | int | None
+    action: str
+    object_type: str
+    object_id: str | int
+    person_id: int | None = None
+    institution_id: int | None = None
+    details: Mapping[str, Any] | None = None
+
+
 def record_audit(
     db: Session,
     clock: Clock,
@@ -72,41 +86,64 @@ def record_audit(
 ) -> AuditEvent:
     """Append one event to the audit chain and flush it. ``details`` must be JSON-serialisable
     (strings, numbers, booleans, None, lists and string-keyed mappings of those)."""
-    kind = ActorKind(actor_kind)
-    if kind is not ActorKind.SYSTEM and actor_id is None:
-        raise ValueError(f"an audit event by a {kind.value} needs an actor_id")
-    if not action or not object_type:
-        raise ValueError("an audit event needs an action and an object_type")
-    occurred_at = _utc(clock.now())
-    canonical_details = _canonical_details(details)
-
-    seq, prev_hash = _advance_head(db)
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor_kind=kind,
-        actor_id=None if actor_id is None else str(actor_id),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        person_id=person_id,
-        institution_id=institution_id,
-        details=canonical_details,
-        prev_hash=prev_hash,
+    entry = AuditEntry(
+        actor_kind, actor_id, action, object_type, object_id, person_id, institution_id, details
     )
-    event.hash = event_hash(event)
-    db.add(event)
-    db.execute(update(_HEAD).where(_HEAD.c.id == CHAIN_HEAD_ID).values(last_hash=event.hash))
-    db.flush()
+    (event,) = record_audits(db, clock, [entry])
     return event
 
 
-def _advance_head(db: Session) -> tuple[int, str]:
-    """Lock the chain head, take the next seq; returns (seq, previous hash)."""
+def record_audits(db: Session, clock: Clock, entries: Sequence[AuditEntry]) -> list[AuditEvent]:
+    """Append several events to the chain, in order, with one advance of the head (one
+    ``UPDATE … RETURNING`` for all their seqs, one for the last hash, one INSERT): the same
+    chain as that many :func:`record_audit` calls, in a fifth of the statements, so the head's
+    row lock is taken later and held for less time. Flushes."""
+    if not entries:
+        return []
+    occurred_at = _utc(clock.now())
+    checked = [_checked(entry) for entry in entries]
+    last_seq, prev_hash = _advance_head(db, len(checked))
+    seq = last_seq - len(checked)
+    events = []
+    for kind, entry, canonical_details in checked:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=occurred_at,
+            actor_kind=kind,
+            actor_id=None if entry.actor_id is None else str(entry.actor_id),
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=str(entry.object_id),
+            person_id=entry.person_id,
+            institution_id=entry.institution_id,
+            details=canonical_details,
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event_hash(event)
+        events.append(event)
+    db.add_all(events)
+    db.execute(update(_HEAD).where(_HEAD.c.id == CHAIN_HEAD_ID).values(last_hash=prev_hash))
+    db.flush()
+    return events
+
+
+def _checked(entry: AuditEntry) -> tuple[ActorKind, AuditEntry, dict[str, Any]]:
+    kind = ActorKind(entry.actor_kind)
+    if kind is not ActorKind.SYSTEM and entry.actor_id is None:
+        raise ValueError(f"an audit event by a {kind.value} needs an actor_id")
+    if not entry.action or not entry.object_type:
+        raise ValueError("an audit event needs an action and an object_type")
+    return kind, entry, _canonical_details(entry.details)
+
+
+def _advance_head(db: Session, count: int = 1) -> tuple[int, str]:
+    """Lock the chain head, take the next ``count`` seqs; returns (the last of them, the
+    previous hash)."""
     row = db.execute(
         update(_HEAD)
         .where(_HEAD.c.id == CHAIN_HEAD_ID)
-        .values(last_seq=_HEAD.c.last_seq + 1)
+        .values(last_seq=_HEAD.c.last_seq + count)
         .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
     ).one_or_none()
     if row is None:

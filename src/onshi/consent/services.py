@@ -5,13 +5,14 @@ event in the caller's transaction. Services flush, never commit."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import ActorKind
-from onshi.audit.services import record_audit
+from onshi.audit.services import AuditEntry, record_audits
 from onshi.clock import Clock
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.consent.policies import consent_expiry
@@ -34,49 +35,62 @@ def record_consents(
     previous grant of each kind at this institution. Returns the new rows in ``choices`` order."""
     now = clock.now()
     expires_at = consent_expiry(now, rules)
-    created: list[Consent] = []
-    for kind, given in choices.items():
-        archived = db.execute(
-            update(Consent)
-            .where(
-                Consent.person_id == person_id,
-                Consent.institution_id == institution_id,
-                Consent.kind == kind,
-                Consent.archived_at.is_(None),
-            )
-            .values(archived_at=now)
-            .execution_options(synchronize_session=False)
+    kinds = list(choices)
+    if not kinds:
+        return []
+    # One UPDATE archives the previous grants of every kind asked (RETURNING says how many per
+    # kind), one INSERT stores the new ones and one append writes their audit events: the same
+    # rows as one round per kind, in a few statements (a card verification asks 5 kinds).
+    archived_kinds = db.scalars(
+        update(Consent)
+        .where(
+            Consent.person_id == person_id,
+            Consent.institution_id == institution_id,
+            Consent.kind.in_(kinds),
+            Consent.archived_at.is_(None),
         )
-        consent = Consent(
+        .values(archived_at=now)
+        .returning(Consent.kind)
+        .execution_options(synchronize_session=False)
+    ).all()
+    archived = Counter(ConsentKind(kind) for kind in archived_kinds)
+    created = [
+        Consent(
             person_id=person_id,
             institution_id=institution_id,
             verification_event_id=verification_event_id,
             kind=kind,
-            value=ConsentValue.GIVEN if given else ConsentValue.NOT_GIVEN,
+            value=ConsentValue.GIVEN if choices[kind] else ConsentValue.NOT_GIVEN,
             registered_at=now,
             expires_at=expires_at,
             home_visit=False,
             archived_at=None,
         )
-        db.add(consent)
-        db.flush()
-        record_audit(
-            db,
-            clock,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            action="consent.recorded",
-            object_type="consent",
-            object_id=consent.id,
-            person_id=person_id,
-            institution_id=institution_id,
-            details={
-                "kind": kind.value,
-                "value": consent.value.value,
-                "expires_at": expires_at.isoformat(),
-                "archived_previous": int(getattr(archived, "rowcount", 0) or 0),
-                "verification_event_id": verification_event_id,
-            },
-        )
-        created.append(consent)
+        for kind in kinds
+    ]
+    db.add_all(created)
+    db.flush()
+    record_audits(
+        db,
+        clock,
+        [
+            AuditEntry(
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                action="consent.recorded",
+                object_type="consent",
+                object_id=consent.id,
+                person_id=person_id,
+                institution_id=institution_id,
+                details={
+                    "kind": consent.kind.value,
+                    "value": consent.value.value,
+                    "expires_at": expires_at.isoformat(),
+                    "archived_previous": archived[consent.kind],
+                    "verification_event_id": verification_event_id,
+                },
+            )
+            for consent in created
+        ],
+    )
     return created

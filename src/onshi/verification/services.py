@@ -326,17 +326,6 @@ def complete_submission(
             submission.device_id,
         )
     )
-    consents = record_consents(
-        db,
-        clock,
-        person_id=person_id,
-        institution_id=submission.institution_id,
-        choices=choices,
-        rules=rules,
-        actor_kind=actor[0],
-        actor_id=actor[1],
-        verification_event_id=event.id,
-    )
     if computation.qualification is not None:
         record_data_access(
             db,
@@ -349,6 +338,19 @@ def complete_submission(
             verification_event_id=event.id,
         )
     tag = patient_numbers(db, institution_id=submission.institution_id, person_ids=[person_id])
+    # The consents come last: their audit events take the audit chain head's row lock, held
+    # until the request commits (onshi.audit.services), so as little as possible follows them.
+    consents = record_consents(
+        db,
+        clock,
+        person_id=person_id,
+        institution_id=submission.institution_id,
+        choices=choices,
+        rules=rules,
+        actor_kind=actor[0],
+        actor_id=actor[1],
+        verification_event_id=event.id,
+    )
     include_limits = not rules.limit_consent_step or choices.get(ConsentKind.LIMIT_INFO, False)
     body = {
         "verification_id": submission.public_id,

@@ -143,6 +143,11 @@ def submit_verification(
         body=signed_body,
     )
     _announce(db, request.app.state, outcome)
+    # Commit here, in this worker thread, instead of in the request's clean-up: a completed
+    # check holds the audit chain head's row lock (its consents' audit events), and the clean-up
+    # commit first waits for the event loop and a second thread, which under load stretches
+    # the one section every audited write in the system goes through. Still before the answer.
+    db.commit()
     return _answer(request, outcome)
 
 
