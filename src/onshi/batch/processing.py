@@ -61,8 +61,10 @@ EVENT_COLUMNS = (
     "occurred_at",
 )
 #: Page cache of the worker's SQLite connection (KiB, negative as SQLite wants it): the random
-#: inserts into the events' person index stay in memory instead of re-reading pages.
-SQLITE_CACHE_KIB = 65536
+#: inserts into the events' person index stay in memory instead of re-reading pages. 32 MiB:
+#: measured over 1M rows, 64 MiB cost 35 MiB more peak RSS for no less CPU (48.7–49.0 s vs
+#: 44.9–46.8 s; the rest of the file sits in the OS page cache).
+SQLITE_CACHE_KIB = 32768
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's default (about 2 MiB)
 
 
