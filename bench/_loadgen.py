@@ -37,6 +37,7 @@ class Result:
     bad_sample: str = ""
     elapsed: float = 0.0
     exhausted: bool = False
+    saturated: bool = False  # a paced run stopped early: the server fell too far behind
     bodies: list[tuple[int, bytes]] = field(default_factory=list)
 
     def merge(self, other: Result) -> None:
@@ -46,6 +47,7 @@ class Result:
         self.bad_sample = self.bad_sample or other.bad_sample
         self.elapsed = max(self.elapsed, other.elapsed)
         self.exhausted = self.exhausted or other.exhausted
+        self.saturated = self.saturated or other.saturated
         self.bodies.extend(other.bodies)
 
     @property
@@ -167,7 +169,11 @@ async def paced(
     seconds: float,
     check: Check,
     max_connections: int = 512,
+    max_backlog_seconds: float = 0.5,
 ) -> Result:
+    """Requests are sent at ``rate`` until ``seconds`` of them are sent or the answers are more
+    than ``max_backlog_seconds`` of requests behind (``saturated``: the rate is not sustained;
+    only the requests sent are counted)."""
     result = Result()
     count = min(len(requests), int(rate * seconds))
     result.exhausted = count < int(rate * seconds)
@@ -178,7 +184,11 @@ async def paced(
         opened.append(pair[1])
         idle.put_nowait(pair)
 
+    in_flight = 0
+
     async def send(index: int, scheduled: float) -> None:
+        nonlocal in_flight
+        in_flight += 1
         if idle.empty() and len(opened) < max_connections:
             pair = await asyncio.open_connection(HOST, port)
             opened.append(pair[1])
@@ -189,6 +199,7 @@ async def paced(
         status, body = await _read_response(reader)
         _record(result, status, body, time.perf_counter() - scheduled, check)
         idle.put_nowait(pair)
+        in_flight -= 1
 
     tasks = []
     started = time.perf_counter() + 0.05
@@ -197,6 +208,9 @@ async def paced(
         delay = scheduled - time.perf_counter()
         if delay > 0.0005:
             await asyncio.sleep(delay)
+        if in_flight > rate * max_backlog_seconds:
+            result.saturated = True
+            break
         tasks.append(asyncio.ensure_future(send(index, scheduled)))
     await asyncio.gather(*tasks)
     result.elapsed = time.perf_counter() - started
