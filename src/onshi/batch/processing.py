@@ -61,9 +61,9 @@ EVENT_COLUMNS = (
     "occurred_at",
 )
 #: Page cache of the worker's SQLite connection (KiB, negative as SQLite wants it): the random
-#: inserts into the events' person index stay in memory instead of re-reading pages. 32 MiB:
-#: measured over 1M rows, 64 MiB cost 35 MiB more peak RSS for no less CPU (48.7–49.0 s vs
-#: 44.9–46.8 s; the rest of the file sits in the OS page cache).
+#: inserts into the events' person index stay in memory instead of re-reading pages. 32 MiB
+#: with 20,000-row chunks keeps worker + validation process at ~225 MiB; 64 MiB was at most a
+#: few % faster on 1M rows (within the run-to-run noise) and went over 256 MiB in total.
 SQLITE_CACHE_KIB = 32768
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's default (about 2 MiB)
 

@@ -28,7 +28,7 @@ from onshi.batch.models import BatchInquiry, BatchInquiryInput, InputFormat
 from onshi.batch.rows import RowError, SearchRow
 from onshi.batch.validate import Chunk, Spec, chunked, from_wire, validated, write_frame
 
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 20_000
 #: Inquiries with at least this many records left are validated in a second process.
 PIPELINE_MIN_ROWS = 50_000
 #: glibc: a fixed mmap threshold for the second process, so the 1 MiB pieces are given back
