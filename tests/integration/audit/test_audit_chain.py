@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onshi.audit.errors import AuditChainUnavailableError
 from onshi.audit.models import GENESIS_HASH, ActorKind, AuditEvent
-from onshi.audit.services import chain_head, event_hash, record_audit, verify_audit_chain
+from onshi.audit.services import (
+    AuditEntry,
+    chain_head,
+    event_hash,
+    record_audit,
+    record_audits,
+    verify_audit_chain,
+)
 from onshi.clock import FrozenClock
 
 
@@ -262,3 +269,37 @@ def test_concurrent_appenders_never_fork_the_chain(
     assert report.checked == threads * per_thread
     seqs = list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
     assert seqs == list(range(1, threads * per_thread + 1))
+
+
+def test_several_events_appended_at_once_continue_the_chain(
+    db: Session, clock: FrozenClock
+) -> None:
+    (single,) = _append(db, clock, 1)
+    batch = record_audits(
+        db,
+        clock,
+        [
+            AuditEntry(ActorKind.DEVICE, 3, "consent.recorded", "consent", n, person_id=42)
+            for n in range(3)
+        ],
+    )
+    (after,) = _append(db, clock, 1)
+
+    assert [event.seq for event in batch] == [2, 3, 4]
+    assert [event.prev_hash for event in batch] == [single.hash, batch[0].hash, batch[1].hash]
+    assert after.seq == 5
+    assert after.prev_hash == batch[2].hash
+    assert all(event.hash == event_hash(event) for event in batch)
+    assert record_audits(db, clock, []) == []
+    assert verify_audit_chain(db).ok
+
+
+def test_a_bad_entry_in_a_batch_appends_nothing(db: Session, clock: FrozenClock) -> None:
+    entries = [
+        AuditEntry(ActorKind.DEVICE, 3, "consent.recorded", "consent", 1),
+        AuditEntry(ActorKind.DEVICE, None, "consent.recorded", "consent", 2),
+    ]
+    with pytest.raises(ValueError, match="actor_id"):
+        record_audits(db, clock, entries)
+
+    assert chain_head(db).last_seq == 0
