@@ -42,3 +42,12 @@ class FrozenClock:
 def today_jst(clock: Clock) -> date:
     """Japanese dates (受付日, 資格取得日 …) are calendar days in JST."""
     return clock.now().astimezone(JST).date()
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` earlier (later when negative); 29 February falls back
+    to 28 February in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)

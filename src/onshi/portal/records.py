@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import DataKind
-from onshi.clock import Clock, today_jst
+from onshi.clock import Clock, today_jst, years_before
 from onshi.errors import NotFoundError
 from onshi.portal.access import log_self_view
 from onshi.portal.paging import Page, PageRequest, fetch_page
@@ -35,14 +35,6 @@ E_PRESCRIPTION_DAYS = 100
 CHART_POINTS_MAX = 20
 
 T = TypeVar("T")
-
-
-def years_before(day: date, years: int) -> date:
-    """The same calendar day ``years`` earlier (29 February → 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def _drug_window(person_id: int, today: date) -> list[ColumnElement[bool]]:

@@ -10,7 +10,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from onshi.seeding.ages import age_on, years_before
+from onshi.clock import years_before
+from onshi.seeding.ages import age_on
 from onshi.seeding.geography import pick_municipality
 from onshi.seeding.insurers import InsurerCatalogue, InsurerSpec
 from onshi.seeding.rows import Counters

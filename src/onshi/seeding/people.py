@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from onshi import reference
+from onshi.clock import years_before
 from onshi.identifiers.checkdigit import my_number_check_digit
 from onshi.identifiers.my_number import my_number_hash
 from onshi.seeding import names
-from onshi.seeding.ages import age_on, years_before
+from onshi.seeding.ages import age_on
 from onshi.seeding.anomalies import DOCUMENTED_RATES, AnomalyRates
 from onshi.seeding.geography import (
     ADDRESS_NOTATIONS,

@@ -11,9 +11,10 @@ import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from onshi.clock import years_before
 from onshi.identifiers.card import normalize_number, normalize_symbol
 from onshi.identifiers.errors import IdentifierError
-from onshi.seeding.ages import age_on, years_before
+from onshi.seeding.ages import age_on
 from onshi.seeding.anomalies import AnomalyRates, AnomalyRoll
 from onshi.seeding.insurance_history import Episode, InsuranceHistory, Member
 from onshi.seeding.rows import Counters, PersonBundle, stamp

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from onshi.clock import years_before
 from onshi.portal.paging import PageRequest
-from onshi.portal.records import TrendPoint, years_before
+from onshi.portal.records import TrendPoint
 from onshi.web.patient import charts
 
 
