@@ -1,32 +1,42 @@
 """Command line: ``onshi serve | migrate | seed | dev-pki | …``.
 
-Each subcommand is a small function registered in ``COMMANDS``; heavy imports happen inside the
-command so ``onshi --help`` stays instant.
+Every subcommand is one row of ``COMMANDS`` below: its name, help text, and where its function
+(and, if it takes options, the function that adds them) lives, as ``module:attribute``. Domain
+modules define plain functions and never import this module, so ``onshi --help`` and
+``python -m onshi.cli --help`` list the same commands, and the modules are imported only when
+the parser is built.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
 
 from onshi.settings import Settings, SettingsError
 
 Command = Callable[[argparse.Namespace, Settings], int]
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Command]] = {}
+Configure = Callable[[argparse.ArgumentParser], None]
 
 
-def command(
-    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None] | None = None
-) -> Callable[[Command], Command]:
-    def register(func: Command) -> Command:
-        COMMANDS[name] = (help_text, configure or (lambda _parser: None), func)
-        return func
+@dataclass(frozen=True)
+class CommandSpec:
+    help: str
+    run: str
+    """``module:function`` taking ``(args, settings)`` and returning the exit status."""
+    configure: str | None = None
+    """``module:function`` adding the command's options to its parser."""
 
-    return register
+
+def _resolve(target: str) -> Callable[..., object]:
+    module, _, attribute = target.partition(":")
+    resolved: Callable[..., object] = getattr(importlib.import_module(module), attribute)
+    return resolved
 
 
-@command("migrate", "apply database migrations (Alembic) up to the newest revision")
 def migrate(_args: argparse.Namespace, settings: Settings) -> int:
     from onshi.db.migrate import upgrade
 
@@ -44,7 +54,6 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
 
-@command("serve", "serve the web app with uvicorn", _serve_options)
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -70,30 +79,62 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    from onshi.seeding.commands import prepare_demo
+
+    prepared = prepare_demo(settings)
+    if isinstance(prepared, int):
+        return prepared
+    return serve(argparse.Namespace(workers=1), prepared)
+
+
+_CLI = "onshi.cli"
+COMMANDS: dict[str, CommandSpec] = {
+    "batch-worker": CommandSpec(
+        "process queued 一括照会 (batch inquiries)",
+        "onshi.batch.cli:batch_worker",
+        "onshi.batch.cli:configure",
+    ),
+    "dev-pki": CommandSpec(
+        "development JPKI-like CA and card certificates (never for production)",
+        "onshi.pki.cli:dev_pki",
+        "onshi.pki.cli:configure",
+    ),
+    "migrate": CommandSpec(
+        "apply database migrations (Alembic) up to the newest revision", f"{_CLI}:migrate"
+    ),
+    "patient-enrolment-code": CommandSpec(
+        "issue a one-time patient enrolment link (30 minutes, single use, audited)",
+        "onshi.accounts.cli:patient_enrolment_code",
+        "onshi.accounts.cli:configure",
+    ),
+    "purge-device-nonces": CommandSpec(
+        "delete expired signed-request nonces of reader devices (schedule it, e.g. hourly)",
+        "onshi.devices.cli:purge_device_nonces_command",
+    ),
+    "run-demo": CommandSpec(
+        "migrate, seed the demo nation if empty, dev PKI, print sign-ins, serve",
+        f"{_CLI}:run_demo",
+    ),
+    "seed": CommandSpec(
+        "fill an empty database with the GENERATED synthetic nation",
+        "onshi.seeding.commands:seed",
+        "onshi.seeding.commands:configure_seed",
+    ),
+    "serve": CommandSpec(
+        "serve the web app with uvicorn", f"{_CLI}:serve", f"{_CLI}:_serve_options"
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onshi", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    _load_command_modules()
-    for name, (help_text, configure, _func) in sorted(COMMANDS.items()):
-        configure(sub.add_parser(name, help=help_text))
+    for name, spec in sorted(COMMANDS.items()):
+        command_parser = sub.add_parser(name, help=spec.help)
+        if spec.configure is not None:
+            _resolve(spec.configure)(command_parser)
     return parser
-
-
-def _load_command_modules() -> None:
-    """Domain packages register their own subcommands (seed, dev-pki …) by importing here."""
-    import importlib
-
-    for module in CLI_MODULES:
-        importlib.import_module(module)
-
-
-CLI_MODULES: tuple[str, ...] = (
-    "onshi.accounts.cli",
-    "onshi.batch.cli",
-    "onshi.devices.cli",
-    "onshi.pki.cli",
-    "onshi.seeding.commands",
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,8 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    _help, _configure, func = COMMANDS[args.command]
-    return func(args, settings)
+    run = cast(Command, _resolve(COMMANDS[args.command].run))
+    return run(args, settings)
 
 
 if __name__ == "__main__":

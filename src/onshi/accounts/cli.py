@@ -7,12 +7,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from onshi.cli import command
 from onshi.clock import Clock, SystemClock
 from onshi.settings import Settings
 
 
-def _options(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--person-id", type=int, required=True, help="persons.id of the patient")
     parser.add_argument(
         "--staff-id", type=int, default=None, help="staff_accounts.id of the issuer (for audit)"
@@ -42,11 +41,6 @@ def issue_enrolment_url(
     return issued.url(origin), expiry
 
 
-@command(
-    "patient-enrolment-code",
-    "issue a one-time patient enrolment link (30 minutes, single use, audited)",
-    _options,
-)
 def patient_enrolment_code(args: argparse.Namespace, settings: Settings) -> int:
     from onshi.errors import NotFoundError
 

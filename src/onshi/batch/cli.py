@@ -10,11 +10,10 @@ import sys
 import time
 from types import FrameType
 
-from onshi.cli import command
 from onshi.settings import Settings
 
 
-def _options(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--until-idle",
         action="store_true",
@@ -23,7 +22,6 @@ def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
 
 
-@command("batch-worker", "process queued 一括照会 (batch inquiries)", _options)
 def batch_worker(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy import func, select
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-from onshi.cli import command
 from onshi.clock import Clock, SystemClock
 from onshi.settings import Settings
 
@@ -29,10 +28,6 @@ def purge_device_nonces(settings: Settings, clock: Clock) -> int:
         engine.dispose()
 
 
-@command(
-    "purge-device-nonces",
-    "delete expired signed-request nonces of reader devices (schedule it, e.g. hourly)",
-)
 def purge_device_nonces_command(_args: argparse.Namespace, settings: Settings) -> int:
     removed = purge_device_nonces(settings, SystemClock())
     print(f"purged {removed} expired device request nonce{'s' if removed != 1 else ''}")

@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onshi.cli import command
 from onshi.clock import Clock, SystemClock, today_jst
 from onshi.settings import Settings
 
@@ -24,7 +23,7 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
+def configure(parser: argparse.ArgumentParser) -> None:
     from onshi.pki.builders import REVOCATION_REASONS
 
     parser.add_argument(
@@ -53,9 +52,6 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-@command(
-    "dev-pki", "development JPKI-like CA and card certificates (never for production)", _configure
-)
 def dev_pki(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings, SystemClock())
 

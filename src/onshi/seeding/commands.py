@@ -1,4 +1,5 @@
-"""``onshi seed`` and ``onshi run-demo`` (``make run``)."""
+"""``onshi seed`` and the preparation half of ``onshi run-demo`` (``make run``); serving is
+``onshi.cli``'s."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING
 
-from onshi.cli import command
 from onshi.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def _seed_options(parser: argparse.ArgumentParser) -> None:
+def configure_seed(parser: argparse.ArgumentParser) -> None:
     from onshi.seeding.nation import DEFAULT_SEED
 
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed number")
@@ -61,7 +61,6 @@ def _config(args: argparse.Namespace) -> SeedConfig:
     )
 
 
-@command("seed", "fill an empty database with the GENERATED synthetic nation", _seed_options)
 def seed(args: argparse.Namespace, settings: Settings) -> int:
     config = _config(args)
     if config.people_count < 1 or config.records_years < 0:
@@ -118,11 +117,11 @@ def demo_patient_instructions(settings: Settings, person_id: int | None) -> list
     ]
 
 
-@command("run-demo", "migrate, seed the demo nation if empty, dev PKI, print sign-ins, serve")
-def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+def prepare_demo(settings: Settings) -> Settings | int:
+    """Migrate, seed an empty database, make the dev PKI and print the sign-ins. Returns the
+    settings to serve the demo with (trusting the dev CA), or an exit status on failure."""
     from sqlalchemy import select
 
-    from onshi.cli import serve
     from onshi.clock import SystemClock, today_jst
     from onshi.db.engine import make_engine
     from onshi.db.migrate import upgrade
@@ -166,7 +165,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     for line in demo_patient_instructions(settings, patient[0] if patient else None):
         print(line)
     print()
-    return serve(argparse.Namespace(workers=1), _trusting_dev_pki(settings))
+    return _trusting_dev_pki(settings)
 
 
 _SIGN_IN_AUDIENCE = {"insurer_operator": "insurer", "administrator": "admin"}
