@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from onshi.files import private_directory, private_file
+
 Environment = Literal["development", "test", "production"]
 _ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
 _MIN_SECRET_LENGTH = 32
@@ -162,15 +164,17 @@ def _development_secrets(data_dir: Path) -> dict[str, str]:
     """Development only: generate secrets once and keep them in the data directory."""
     path = data_dir / "development-secrets.json"
     if path.exists():
+        private_directory(data_dir)
+        private_file(path)
         stored: dict[str, str] = json.loads(path.read_text())
         return stored
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     generated = {
         "secret_key": secrets.token_urlsafe(48),
         "my_number_key": secrets.token_urlsafe(48),
     }
+    private_file(path)  # 0600 before the secrets are in it
     path.write_text(json.dumps(generated))
-    path.chmod(0o600)
     return generated
 
 
