@@ -43,7 +43,7 @@ def create_app(
     *,
     passwords: PasswordService | None = None,
 ) -> Litestar:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
     session_factory = make_session_factory(engine)
     the_clock = clock or SystemClock()
     catalogue = Catalogue.discover()

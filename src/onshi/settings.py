@@ -64,6 +64,9 @@ class Settings:
     # 一括照会: run the batch worker inside each app process (off when `onshi batch-worker`
     # runs on its own).
     batch_worker: bool = True
+    # Longest wait for the database (a lock, a connection, the pool) before a request answers
+    # 503 service.unavailable instead of hanging (src/onshi/db/engine.py).
+    db_timeout_seconds: int = 5
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
@@ -92,6 +95,8 @@ class Settings:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
         if not 1 <= self.jpki_reload_seconds <= 86400:
             raise SettingsError("ONSHI_JPKI_RELOAD_SECONDS must be between 1 and 86400")
+        if not 1 <= self.db_timeout_seconds <= 60:
+            raise SettingsError("ONSHI_DB_TIMEOUT_SECONDS must be between 1 and 60")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
             if not path.is_file():
                 raise SettingsError(f"JPKI file not found: {path}")
@@ -149,6 +154,7 @@ class Settings:
             session_hours=_int(env, "ONSHI_SESSION_HOURS", 8),
             session_idle_minutes=_int(env, "ONSHI_SESSION_IDLE_MINUTES", 30),
             batch_worker=_bool(env, "ONSHI_BATCH_WORKER", True),
+            db_timeout_seconds=_int(env, "ONSHI_DB_TIMEOUT_SECONDS", 5),
         )
 
 
