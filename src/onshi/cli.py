@@ -60,6 +60,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from onshi.app import create_app
+    from onshi.web.proxies import UVICORN_OPTIONS
 
     if args.workers > 1:
         uvicorn.run(
@@ -68,8 +69,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             workers=args.workers,
-            proxy_headers=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            **UVICORN_OPTIONS,
         )
     else:
         uvicorn.run(
@@ -77,6 +78,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            **UVICORN_OPTIONS,
         )
     return 0
 
