@@ -22,6 +22,7 @@ from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
+from onshi.web.favicon import favicon
 from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
@@ -34,6 +35,7 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     *sign_in_submit_handlers,
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
+    favicon,
 ]
 PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [

@@ -224,6 +224,20 @@ class TestRecords:
         assert "他人の薬" not in text
         assert _self_views(db, patient) == [DataKind.DRUG]
 
+    def test_quantities_read_as_a_pharmacist_writes_them(
+        self, client: TestClient[Litestar], db: Session, patient: Person
+    ) -> None:
+        whole = make_drug_record(db, patient, drug_name="錠剤", quantity=28.0, unit="錠")
+        make_drug_record(db, patient, drug_name="散剤", quantity=1.5, unit="g")
+        db.commit()
+        listing = client.get("/me/drugs").text
+        assert "28錠" in listing
+        assert "1.5g" in listing
+        assert "28.0" not in listing
+        detail = client.get(f"/me/drugs/{whole.id}").text
+        assert "28錠" in detail
+        assert "28.0" not in detail
+
     def test_another_persons_record_is_404(
         self, client: TestClient[Litestar], db: Session, patient: Person
     ) -> None:
