@@ -129,7 +129,8 @@ def login_delay(failures: int) -> timedelta:
     if failures < LOGIN_FREE_FAILURES:
         return timedelta(0)
     exponent = min(failures - LOGIN_FREE_FAILURES, 20)
-    return min(LOGIN_BASE_DELAY * (2**exponent), LOGIN_MAX_DELAY)
+    delay: timedelta = LOGIN_BASE_DELAY * (2**exponent)
+    return min(delay, LOGIN_MAX_DELAY)
 
 
 def login_lock(db: Session, key: str, now: datetime) -> datetime | None:
