@@ -261,14 +261,20 @@ def verify_registration(
     )
 
 
-def authentication_options(rp: RelyingParty, *, challenge: bytes) -> dict[str, Any]:
-    """``PublicKeyCredentialRequestOptions`` for discoverable credentials: no
-    ``allowCredentials``, so the authenticator offers the patient's passkey for this site."""
+def authentication_options(
+    rp: RelyingParty, *, challenge: bytes, allow_credential_ids: Sequence[bytes] = ()
+) -> dict[str, Any]:
+    """``PublicKeyCredentialRequestOptions``. Without ``allow_credential_ids`` (patients:
+    discoverable credentials) the authenticator offers its passkey for this site; a staff second
+    factor names the account's own credentials."""
     options = generate_authentication_options(
         rp_id=rp.id,
         challenge=challenge,
         timeout=CEREMONY_TIMEOUT_MS,
-        allow_credentials=[],
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=credential_id)
+            for credential_id in allow_credential_ids
+        ],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
     return options_to_json_dict(options)

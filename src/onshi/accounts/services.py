@@ -36,10 +36,12 @@ from onshi.accounts.models import (
 )
 from onshi.accounts.passwords import PasswordService, check_password_policy
 from onshi.accounts.schemas import IssuedSession, Principal
+from onshi.accounts.staff_passkey_models import StaffPasskeyCredential
 from onshi.audit.models import ActorKind
 from onshi.audit.services import record_audit
 from onshi.clock import Clock
 from onshi.identity.models import Person
+from onshi.institutions.models import Institution
 
 SignInLimits = lockout.SignInLimits  # the settings' limits (kept here: the call interface)
 LOGIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -242,6 +244,7 @@ def create_session(
     subject_kind: SubjectKind,
     subject_id: int,
     lang: str = "ja",
+    second_factor_pending: bool = False,
 ) -> IssuedSession:
     now = clock.now()
     token = secrets.token_urlsafe(32)
@@ -254,6 +257,7 @@ def create_session(
         last_seen_at=now,
         revoked_at=None,
         lang=lang if lang in {"ja", "en"} else "ja",
+        second_factor_pending=second_factor_pending,
     )
     db.add(session)
     db.flush()
@@ -272,6 +276,24 @@ def revoke_session(db: Session, clock: Clock, token: str | None) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def revoke_account_sessions(
+    db: Session, clock: Clock, account_id: int, *, keep_session_id: int | None = None
+) -> int:
+    """End every live session of a staff account (disable, reset, role or permission change,
+    own password change: all but ``keep_session_id``). Returns how many ended; an open live
+    stream notices at its next session check."""
+    query = update(WebSession).where(
+        WebSession.subject_kind == SubjectKind.STAFF,
+        WebSession.subject_id == account_id,
+        WebSession.revoked_at.is_(None),
+    )
+    if keep_session_id is not None:
+        query = query.where(WebSession.id != keep_session_id)
+    result = db.execute(query.values(revoked_at=clock.now()).execution_options(
+        synchronize_session=False))  # fmt: skip
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def rotate_session(
     db: Session,
     clock: Clock,
@@ -281,11 +303,18 @@ def rotate_session(
     subject_kind: SubjectKind,
     subject_id: int,
     lang: str = "ja",
+    second_factor_pending: bool = False,
 ) -> IssuedSession:
     """Sign-in: revoke whatever session the browser had and issue a fresh token."""
     revoke_session(db, clock, old_token)
     return create_session(
-        db, clock, policy, subject_kind=subject_kind, subject_id=subject_id, lang=lang
+        db,
+        clock,
+        policy,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        lang=lang,
+        second_factor_pending=second_factor_pending,
     )
 
 
@@ -313,8 +342,21 @@ def sign_in_staff(
         subject_kind=SubjectKind.STAFF,
         subject_id=account.id,
         lang=lang,
+        # A staff member with a passkey always gives it too (second factor).
+        second_factor_pending=has_staff_passkey(db, account.id),
     )
     return account, issued
+
+
+def has_staff_passkey(db: Session, account_id: int) -> bool:
+    return (
+        db.scalar(
+            select(StaffPasskeyCredential.id)
+            .where(StaffPasskeyCredential.staff_account_id == account_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def sign_out(db: Session, clock: Clock, principal: Principal | None, token: str | None) -> None:
@@ -369,6 +411,14 @@ def _principal_for(db: Session, session: WebSession) -> Principal | None:
         account = db.get(StaffAccount, session.subject_id)
         if account is None or not account.active:
             return None
+        needs_passkey = False
+        if account.institution_id is not None and not session.second_factor_pending:
+            required = db.scalar(
+                select(Institution.require_staff_second_factor).where(
+                    Institution.id == account.institution_id
+                )
+            )
+            needs_passkey = bool(required) and not has_staff_passkey(db, account.id)
         return Principal(
             session_id=session.id,
             subject_kind=SubjectKind.STAFF,
@@ -380,6 +430,10 @@ def _principal_for(db: Session, session: WebSession) -> Principal | None:
             insurer_id=account.insurer_id,
             is_institution_admin=account.is_institution_admin,
             emergency_permission=account.emergency_permission,
+            is_insurer_admin=account.is_insurer_admin,
+            must_change_password=account.must_change_password,
+            second_factor_pending=session.second_factor_pending,
+            needs_passkey=needs_passkey,
         )
     row = db.execute(
         select(PatientAccount.id, PatientAccount.person_id, Person.family_name, Person.given_name)
