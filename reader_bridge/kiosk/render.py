@@ -150,7 +150,9 @@ class Page:
             for kind in kinds
         )
         return f'<p class="lead">{self.t("consent.body")}</p>' + self.form(
-            "consents", groups + self.button(self.t("button.next"), css="primary")
+            "consents",
+            groups + self.button(self.t("button.next"), css="primary"),
+            css="consent-form",
         )
 
     def _limit(self) -> str:
