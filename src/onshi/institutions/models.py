@@ -33,6 +33,8 @@ class Institution(IdMixin, Base):
     ready_on: Mapped[date | None]
     operating_on: Mapped[date | None]
     created_at: Mapped[datetime]
+    # Staff must sign in with password + passkey (two factors); set by the institution's admin.
+    require_staff_second_factor: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
         *enum_checks(kind=InstitutionKind),

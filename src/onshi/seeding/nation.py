@@ -134,7 +134,7 @@ def seed_nation(
         for bundle in people.households(config.people_count):
             for table in (
                 "persons",
-                "simulated_resident_registry",
+                "sim_jlis_residents",
                 "qualifications",
                 "member_links",
                 "limit_certifications",

@@ -84,7 +84,7 @@ def sample() -> dict[str, list[Row]]:
 
 def test_anomaly_rates_within_tolerance(sample: dict[str, list[Row]]) -> None:
     persons = sample["persons"]
-    registry = {r["id"]: r for r in sample["simulated_resident_registry"]}
+    registry = {r["id"]: r for r in sample["sim_jlis_residents"]}
     # persons carry the J-LIS items; each member record the insurer's (one per person here)
     member = {q["_person_id"]: q for q in sample["qualifications"]}
     linked = {link["person_id"] for link in sample["member_links"]}
