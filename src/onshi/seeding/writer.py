@@ -25,6 +25,7 @@ TABLE_ORDER = (
     "medical_expense_records",
     "verification_events",
     "consents",
+    "data_access_log",
 )
 
 
