@@ -124,6 +124,11 @@ COMMANDS: dict[str, CommandSpec] = {
     "serve": CommandSpec(
         "serve the web app with uvicorn", f"{_CLI}:serve", f"{_CLI}:_serve_options"
     ),
+    "uptake": CommandSpec(
+        "uptake and use statistics: export open data (CSV/JSON), refresh the rollups",
+        "onshi.uptake.cli:uptake",
+        "onshi.uptake.cli:configure",
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
+from onshi.web.admin.uptake import UPTAKE_HANDLERS
 from onshi.web.api.batch import BATCH_API_HANDLERS
 from onshi.web.api.devices import DEVICE_API_HANDLERS
 from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
@@ -44,7 +45,7 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *BATCH_HANDLERS,
 ]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
-ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
+ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing, *UPTAKE_HANDLERS]
 API_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_API_HANDLERS,
     *VERIFICATION_API_HANDLERS,
