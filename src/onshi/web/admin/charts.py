@@ -71,7 +71,14 @@ def scale_bins(values: Sequence[Decimal]) -> list[Bin]:
     if not values:
         return []
     low = Decimal(int(min(values)))
-    high = Decimal(int(max(values)) + 1)
+    # Rates never pass 100 %: a top of 100 keeps the last class closed ("… to 100 %").
+    high = (
+        min(Decimal(int(max(values)) + 1), Decimal(100))
+        if max(values) <= 100
+        else Decimal(int(max(values)) + 1)
+    )
+    if high <= low:
+        low = high - 1
     step = (high - low) / len(COLOURS)
     return [
         Bin(

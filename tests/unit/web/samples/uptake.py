@@ -112,5 +112,5 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "chart_id": "c",
         "chart_title": "推移",
         "names": _NAMES,
-    },  # fmt: skip
+    },
 }
