@@ -53,4 +53,7 @@ class Institution(IdMixin, Base):
         digits_check("code", 10),
         prefecture_check(),
         Index("ix_institutions_prefecture_kind", "prefecture_code", "kind"),
+        # The uptake drill-down: one prefecture (and type), in code order, paged.
+        Index("ix_institutions_prefecture_code", "prefecture_code", "code"),
+        Index("ix_institutions_prefecture_kind_code", "prefecture_code", "kind", "code"),
     )

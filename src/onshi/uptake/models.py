@@ -3,6 +3,7 @@
 - ``uptake_weekly``: per week (ending on Sunday, the weekday of the published tables), prefecture
   and facility type, how many institutions existed and had reached each milestone (申込, 準備完了,
   運用開始) by the end of that week, over all and over those under the 2023-04 duty.
+- ``uptake_national_weekly``: the same summed over prefectures (the national time series).
 - ``uptake_founder_weekly``: the same, nationally, for hospitals per 開設者.
 - ``usage_monthly``: per month (JST), prefecture and facility type, checks by card and by
   insurance card, 一括照会 rows and views of health-check, drug and clinical data. ``origin`` says
@@ -53,6 +54,20 @@ class UptakeWeekly(_MilestoneCounts, IdMixin, Base):
         UniqueConstraint("week_ending", "prefecture_code", "kind"),
         CheckConstraint("facilities >= 0 AND applied >= 0", name="counts"),
         Index("ix_uptake_weekly_prefecture_kind", "prefecture_code", "kind", "week_ending"),
+    )
+
+
+class UptakeNationalWeekly(_MilestoneCounts, IdMixin, Base):
+    """The weekly counts summed over prefectures, per facility type (the national lines)."""
+
+    __tablename__ = "uptake_national_weekly"
+
+    week_ending: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("kind", "week_ending"),
+        CheckConstraint("facilities >= 0", name="counts"),
     )
 
 

@@ -28,6 +28,7 @@ from onshi.institutions.models import Institution
 from onshi.uptake.models import (
     CardRegistrationsMonthly,
     UptakeFounderWeekly,
+    UptakeNationalWeekly,
     UptakeWeekly,
     UsageMonthly,
 )
@@ -116,9 +117,18 @@ def refresh_uptake(connection: Connection, today: date) -> tuple[int, int]:
                 for measure in (name, f"{name}_mandated") if mandated else (name,):
                     key = "mandated" if measure == "facilities_mandated" else measure
                     target.setdefault(key, [0] * (weeks + 1))[index] += int(count)
+    by_kind: dict[str, dict[str, list[int]]] = {}
+    for (_pref, kind), measures in by_key.items():
+        target = by_kind.setdefault(kind, {})
+        for name, values in measures.items():
+            acc = target.setdefault(name, [0] * (weeks + 1))
+            for i, v in enumerate(values):
+                acc[i] += v
     connection.execute(delete(UptakeWeekly))
+    connection.execute(delete(UptakeNationalWeekly))
     connection.execute(delete(UptakeFounderWeekly))
     written = _write_weekly(connection, UptakeWeekly, by_key, week_days, "key")
+    _write_weekly(connection, UptakeNationalWeekly, by_kind, week_days, "kind")
     _write_weekly(connection, UptakeFounderWeekly, by_founder, week_days, "founder")
     return weeks, written
 
@@ -131,7 +141,7 @@ _COUNTS = (
 
 def _write_weekly(
     connection: Connection,
-    model: type[UptakeWeekly] | type[UptakeFounderWeekly],
+    model: type[UptakeWeekly] | type[UptakeNationalWeekly] | type[UptakeFounderWeekly],
     data: dict[object, dict[str, list[int]]]
     | dict[tuple[str, str], dict[str, list[int]]]
     | dict[str, dict[str, list[int]]],
@@ -148,7 +158,7 @@ def _write_weekly(
         ident: dict[str, object] = (
             {"prefecture_code": key[0], "kind": key[1]}  # type: ignore[index]
             if shape == "key"
-            else {"founder": key}
+            else {shape: key}
         )
         for i, week in enumerate(week_days):
             batch.append({"week_ending": week, **ident, **{n: cumulative[n][i] for n in _COUNTS}})

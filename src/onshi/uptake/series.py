@@ -5,15 +5,16 @@ published points only."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onshi import reference
-from onshi.uptake.models import UptakeWeekly, UsageMonthly
+from onshi.uptake.models import UptakeNationalWeekly, UptakeWeekly, UsageMonthly
 from onshi.uptake.tables import TOTAL, percent
+from onshi.uptake.weeks import FIRST_WEEK, last_full_week
 
 Points = list[tuple[date, Decimal | None]]
 STEP_WEEKS = 4  # one point every four weeks keeps the lines and their table twin readable
@@ -28,28 +29,32 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def sampled_weeks(last: date) -> list[date]:
+    """Every fourth Sunday back from ``last`` to the first rolled-up week."""
+    weeks, week = [], last
+    while week >= FIRST_WEEK:
+        weeks.append(week)
+        week -= timedelta(days=7 * STEP_WEEKS)
+    return weeks[::-1]
+
+
 def uptake_series(
     db: Session, kind: str, measure: str, prefecture: str | None, until: date
 ) -> Points:
+    """``measure`` every four weeks up to ``until``: the nation from the national rollup (one row
+    per week and type), a prefecture from its own rows."""
     num, den = _columns(measure)
+    model = UptakeNationalWeekly if prefecture is None else UptakeWeekly
+    weeks = sampled_weeks(last_full_week(until))
     query = select(
-        UptakeWeekly.week_ending,
-        func.sum(getattr(UptakeWeekly, num)),
-        func.sum(getattr(UptakeWeekly, den)),
-    ).where(UptakeWeekly.week_ending <= until)
+        model.week_ending, func.sum(getattr(model, num)), func.sum(getattr(model, den))
+    ).where(model.week_ending.in_(weeks))
     if kind != TOTAL:
-        query = query.where(UptakeWeekly.kind == kind)
+        query = query.where(model.kind == kind)
     if prefecture is not None:
         query = query.where(UptakeWeekly.prefecture_code == prefecture)
-    rows = db.execute(query.group_by(UptakeWeekly.week_ending).order_by(UptakeWeekly.week_ending))
-    points = [(_as_date(w), percent(int(n or 0), int(d or 0))) for w, n, d in rows]
-    return _thin(points)
-
-
-def _thin(points: Points) -> Points:
-    if not points:
-        return points
-    return points[::-1][::STEP_WEEKS][::-1]
+    rows = db.execute(query.group_by(model.week_ending).order_by(model.week_ending))
+    return [(_as_date(w), percent(int(n or 0), int(d or 0))) for w, n, d in rows]
 
 
 def official_uptake_points(kind: str, measure: str) -> Points:

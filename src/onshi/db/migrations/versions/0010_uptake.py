@@ -16,6 +16,16 @@ down_revision: str | None = "0005_batch_inquiries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_COUNTS = (
+    "facilities",
+    "mandated",
+    "applied",
+    "applied_mandated",
+    "ready",
+    "ready_mandated",
+    "operating",
+    "operating_mandated",
+)
 _FOUNDERS = "'nho', 'johas', 'jcho', 'kkr', 'prefectural', 'municipal', 'other_public', 'private'"
 
 
@@ -58,6 +68,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_uptake_founder_weekly")),
         sa.UniqueConstraint(
             "week_ending", "founder", name=op.f("uq_uptake_founder_weekly_week_ending_founder")
+        ),
+    )
+    op.create_table(
+        "uptake_national_weekly",
+        sa.Column("week_ending", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in _COUNTS),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.CheckConstraint("facilities >= 0", name=op.f("ck_uptake_national_weekly_counts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_uptake_national_weekly")),
+        sa.UniqueConstraint(
+            "kind", "week_ending", name=op.f("uq_uptake_national_weekly_kind_week_ending")
         ),
     )
     op.create_table(
@@ -135,10 +162,20 @@ def upgrade() -> None:
         batch_op.create_check_constraint(
             op.f("ck_institutions_founder"), f"founder IN ({_FOUNDERS})"
         )
+        batch_op.create_index(
+            "ix_institutions_prefecture_code", ["prefecture_code", "code"], unique=False
+        )
+        batch_op.create_index(
+            "ix_institutions_prefecture_kind_code",
+            ["prefecture_code", "kind", "code"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("institutions", schema=None) as batch_op:
+        batch_op.drop_index("ix_institutions_prefecture_kind_code")
+        batch_op.drop_index("ix_institutions_prefecture_code")
         batch_op.drop_constraint(op.f("ck_institutions_founder"), type_="check")
         batch_op.drop_column("founder")
 
@@ -148,4 +185,5 @@ def downgrade() -> None:
 
     op.drop_table("uptake_weekly")
     op.drop_table("uptake_founder_weekly")
+    op.drop_table("uptake_national_weekly")
     op.drop_table("card_registrations_monthly")
