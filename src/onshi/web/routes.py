@@ -27,6 +27,7 @@ from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
+from onshi.web.public_uptake import public_uptake
 
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     home,
@@ -35,6 +36,7 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     *sign_in_submit_handlers,
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
+    public_uptake,
 ]
 PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [

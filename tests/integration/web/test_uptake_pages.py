@@ -151,3 +151,24 @@ def test_other_audiences_cannot_see_the_dashboard(
     for path in ("/admin/uptake", "/admin/uptake/export?table=national"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code in {302, 303, 403}
+
+
+def test_public_summary_suppresses_counts_under_ten(
+    client: TestClient[Litestar], db: Session
+) -> None:
+    _nation(db)
+    for _ in range(11):
+        make_institution(
+            db, kind=InstitutionKind.HOSPITAL, prefecture_code="01", created_at=CREATED
+        )
+    db.flush()
+    refresh_all(db.connection(), TODAY)
+    db.commit()
+    html = client.get("/uptake?type=hospital&lang=ja").text  # no sign-in needed
+    assert "オンライン資格確認の導入状況（概要）" in html
+    tokyo = html.split('<th scope="row">東京</th>', 1)[1].split("</tr>", 1)[0]
+    assert "&lt;10" in tokyo
+    assert "100.0%" not in tokyo
+    hokkaido = html.split('<th scope="row">北海道</th>', 1)[1].split("</tr>", 1)[0]
+    assert "<td>11</td>" in hokkaido
+    assert "/admin/uptake/prefectures" not in html
