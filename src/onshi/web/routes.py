@@ -28,9 +28,9 @@ from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
+from onshi.web.public_uptake import public_uptake
 from onshi.web.staff.account import account_handlers
 from onshi.web.staff.manage import manage_handlers
-from onshi.web.public_uptake import public_uptake
 
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     home,
