@@ -133,6 +133,11 @@ COMMANDS: dict[str, CommandSpec] = {
         "onshi.jlis.cli:simulated_jlis",
         "onshi.jlis.cli:configure",
     ),
+    "uptake": CommandSpec(
+        "uptake and use statistics: export open data (CSV/JSON), refresh the rollups",
+        "onshi.uptake.cli:uptake",
+        "onshi.uptake.cli:configure",
+    ),
 }
 
 
