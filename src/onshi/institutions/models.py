@@ -47,6 +47,8 @@ class Institution(IdMixin, Base):
     operating_on: Mapped[date | None]
     founder: Mapped[Founder | None] = mapped_column(StrEnumType(Founder))  # 開設者 (hospitals)
     created_at: Mapped[datetime]
+    # Staff must sign in with password + passkey (two factors); set by the institution's admin.
+    require_staff_second_factor: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
         *enum_checks(kind=InstitutionKind, founder=Founder),
