@@ -23,8 +23,9 @@ from onshi.db.base import Base
 from onshi.devices.models import ReaderDevice
 from onshi.identifiers.card import normalize_number, normalize_symbol
 from onshi.identifiers.checkdigit import luhn_check_digit
-from onshi.identity.models import CardCertificateLink, Person, Sex, SimulatedResidentRecord
+from onshi.identity.models import CardCertificateLink, Person, Sex
 from onshi.institutions.models import Institution, InstitutionKind
+from onshi.jlis.models import SimulatedJlisCertificate, SimulatedJlisResident
 from onshi.qualification.models import (
     CopaymentRatio,
     FiveItemStatus,
@@ -85,12 +86,12 @@ def make_person(db: Session, **overrides: Any) -> Person:
 
 def make_resident_record(
     db: Session, person: Person | None = None, **overrides: Any
-) -> SimulatedResidentRecord:
+) -> SimulatedJlisResident:
     """A SIMULATED J-LIS record matching ``person`` on all 5 items (override to mismatch)."""
     person = person or make_person(db)
     if person.my_number_hash is None:
         person.my_number_hash = f"{_next():064x}"
-    record = SimulatedResidentRecord(
+    record = SimulatedJlisResident(
         my_number_hash=person.my_number_hash,
         family_name=person.family_name,
         given_name=person.given_name,
@@ -101,6 +102,26 @@ def make_resident_record(
         postal_code=person.postal_code,
         address=person.address,
         prefecture_code=person.prefecture_code,
+    )
+    return _save(db, record, overrides)
+
+
+def make_issued_certificate(
+    db: Session, resident: SimulatedJlisResident | None = None, **overrides: Any
+) -> SimulatedJlisCertificate:
+    """A SIMULATED J-LIS record of a certificate issued to ``resident``."""
+    resident = resident or make_resident_record(db)
+    n = _next()
+    record = SimulatedJlisCertificate(
+        resident_id=resident.id,
+        certificate_issuer="CN=Onshi Development JPKI User Authentication CA",
+        certificate_serial=f"{n:X}",
+        fingerprint_sha256=f"{n:064x}",
+        not_before=NOW - timedelta(days=365),
+        not_after=NOW + timedelta(days=4 * 365),
+        issued_at=NOW - timedelta(days=365),
+        revoked_at=None,
+        revocation_reason=None,
     )
     return _save(db, record, overrides)
 

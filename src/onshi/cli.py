@@ -97,7 +97,7 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "dev-pki": CommandSpec(
         "development JPKI-like CA and card certificates (never for production)",
-        "onshi.pki.cli:dev_pki",
+        "onshi.jlis.dev_pki_cli:dev_pki",
         "onshi.pki.cli:configure",
     ),
     "migrate": CommandSpec(
@@ -123,6 +123,11 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "serve": CommandSpec(
         "serve the web app with uvicorn", f"{_CLI}:serve", f"{_CLI}:_serve_options"
+    ),
+    "simulated-jlis": CommandSpec(
+        "SIMULATED J-LIS resident registry: load residents from CSV",
+        "onshi.jlis.cli:simulated_jlis",
+        "onshi.jlis.cli:configure",
     ),
 }
 

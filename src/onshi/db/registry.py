@@ -21,6 +21,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.records.models",
     "onshi.audit.models",
     "onshi.batch.models",
+    "onshi.jlis.models",
 )
 
 

@@ -134,7 +134,7 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
         for bundle in people.households(config.people_count):
             for table in (
                 "persons",
-                "simulated_resident_registry",
+                "sim_jlis_residents",
                 "qualifications",
                 "limit_certifications",
                 "specific_disease_certificates",

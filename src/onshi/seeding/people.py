@@ -156,7 +156,7 @@ class PeopleGenerator:
         sex = "2" if member.female else "1"
         self.counters.registry += 1
         bundle.add(
-            "simulated_resident_registry",
+            "sim_jlis_residents",
             {
                 "id": self.counters.registry,
                 "my_number_hash": number_hash,

@@ -15,7 +15,7 @@ TABLE_ORDER = (
     "insurers",
     "institutions",
     "persons",
-    "simulated_resident_registry",
+    "sim_jlis_residents",
     "qualifications",
     "limit_certifications",
     "specific_disease_certificates",

@@ -84,7 +84,7 @@ def sample() -> dict[str, list[Row]]:
 
 def test_anomaly_rates_within_tolerance(sample: dict[str, list[Row]]) -> None:
     persons = sample["persons"]
-    registry = {r["id"]: r for r in sample["simulated_resident_registry"]}
+    registry = {r["id"]: r for r in sample["sim_jlis_residents"]}
     n = len(persons)
     no_number = sum(p["my_number_hash"] is None for p in persons) / n
     assert 0.010 <= no_number <= 0.019
