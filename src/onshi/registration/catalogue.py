@@ -32,6 +32,8 @@ def _text(code: str, language: str) -> str:
     own = messages()[language]
     if code in own:
         return own[code]
+    if f"registration.reason.{code}" in own:
+        return own[f"registration.reason.{code}"]
     return identifier_messages()[language].get(code, code)
 
 
@@ -39,7 +41,9 @@ def render(code: str, language: str, params: Mapping[str, str] | None = None) ->
     """``code`` in ``language``; a ``field`` parameter naming a column is shown by its label."""
     values = dict(params or {})
     if "field" in values:
-        values["field"] = messages()[language].get(f"column.{values['field']}", values["field"])
+        values["field"] = messages()[language].get(
+            f"registration.column.{values['field']}", values["field"]
+        )
     try:
         return _text(code, language).format(**values)
     except (KeyError, IndexError):
@@ -53,14 +57,16 @@ def bilingual(code: str, params: Mapping[str, str] | None = None) -> str:
 
 def _joined(names: Sequence[str], prefix: str, language: str) -> str:
     table = messages()[language]
-    return table["registration.separator"].join(table[f"{prefix}.{name}"] for name in names)
+    return table["registration.separator"].join(
+        table[f"registration.{prefix}.{name}"] for name in names
+    )
 
 
 def verdict_params(verdict: Verdict, language: str) -> dict[str, str]:
     """``items`` (the differing items) and ``variations`` (item: variation) in ``language``."""
     table = messages()[language]
     variations = [
-        f"{table[f'item.{item.value}']}: {table[f'variation.{name}']}"
+        f"{table[f'registration.item.{item.value}']}: {table[f'registration.variation.{name}']}"
         for item, name in verdict.variations
     ]
     return {

@@ -76,15 +76,28 @@ class Event(StrEnum):
     CHANGE = "change"  # 変更 (氏名・住所・負担割合 …)
 
 
-_EVENTS: Final = {"acquire": Event.ACQUIRE, "lose": Event.LOSE, "change": Event.CHANGE,
-                  "取得": Event.ACQUIRE, "喪失": Event.LOSE, "変更": Event.CHANGE}  # fmt: skip
+_EVENTS: Final = {
+    "acquire": Event.ACQUIRE,
+    "lose": Event.LOSE,
+    "change": Event.CHANGE,
+    "取得": Event.ACQUIRE,
+    "喪失": Event.LOSE,
+    "変更": Event.CHANGE,
+}
 #: 性別: M / F (as J-LIS writes it), 1 / 2 (as the qualification codes it), 男 / 女 → '1' / '2'.
 _SEXES: Final = {"M": "1", "F": "2", "1": "1", "2": "2", "男": "1", "女": "2"}
 _RELATIONSHIPS: Final = {"1": "1", "2": "2", "本人": "1", "家族": "2"}
 #: 一部負担金割合 1, 2, 3 (割) → the qualification codes 010, 020, 030.
 _COPAYMENTS: Final = {"1": "010", "2": "020", "3": "030", "1割": "010", "2割": "020", "3割": "030"}
-_LOSS_REASONS: Final = {"01": "01", "02": "02", "03": "03", "99": "99",
-                        "1": "01", "2": "02", "3": "03"}  # fmt: skip
+_LOSS_REASONS: Final = {
+    "01": "01",
+    "02": "02",
+    "03": "03",
+    "99": "99",
+    "1": "01",
+    "2": "02",
+    "3": "03",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +212,24 @@ def _identifier(field_name: str, exc: IdentifierError) -> _InvalidFieldError:
 
 
 def _parse(line_no: int, raw: Sequence[str], today: date) -> MemberEvent:
-    (event_raw, symbol_raw, number_raw, branch_raw, kanji_raw, kana_raw, birth_raw, sex_raw,
-     address_raw, my_number_raw, relationship_raw, copayment_raw, acquired_raw, lost_raw,
-     reason_raw, notified_raw) = raw  # fmt: skip
+    (
+        event_raw,
+        symbol_raw,
+        number_raw,
+        branch_raw,
+        kanji_raw,
+        kana_raw,
+        birth_raw,
+        sex_raw,
+        address_raw,
+        my_number_raw,
+        relationship_raw,
+        copayment_raw,
+        acquired_raw,
+        lost_raw,
+        reason_raw,
+        notified_raw,
+    ) = raw
     event = _EVENTS.get(_plain(event_raw).lower())
     if event is None:
         if not _plain(event_raw):
@@ -246,9 +274,24 @@ def _parse(line_no: int, raw: Sequence[str], today: date) -> MemberEvent:
     if notified > today:
         raise _InvalidFieldError("notified_on", "registration.row.future", field="notified_on")
     return MemberEvent(
-        line_no, event, symbol, number, branch, kanji, kana, birth, sex, address, my_number,
-        relationship, copayment, acquired, lost, reason, notified,
-    )  # fmt: skip
+        line_no,
+        event,
+        symbol,
+        number,
+        branch,
+        kanji,
+        kana,
+        birth,
+        sex,
+        address,
+        my_number,
+        relationship,
+        copayment,
+        acquired,
+        lost,
+        reason,
+        notified,
+    )
 
 
 def parse_fields(line_no: int, fields: Sequence[str], *, today: date) -> MemberEvent | RowError:

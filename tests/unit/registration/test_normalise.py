@@ -182,7 +182,7 @@ def test_every_variation_has_both_languages() -> None:
 
     for language in ("ja", "en"):
         for name in ALL_VARIATIONS:
-            assert f"variation.{name}" in messages()[language]
+            assert f"registration.variation.{name}" in messages()[language]
     assert set(messages()["ja"]) == set(messages()["en"])
     assert {name for rules in RULES.values() for name, _ in rules} | {"unstorable_char"} == set(
         ALL_VARIATIONS
