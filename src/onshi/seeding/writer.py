@@ -17,6 +17,7 @@ TABLE_ORDER = (
     "persons",
     "sim_jlis_residents",
     "qualifications",
+    "member_links",
     "limit_certifications",
     "specific_disease_certificates",
     "drug_records",
