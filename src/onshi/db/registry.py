@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.audit.models",
     "onshi.batch.models",
     "onshi.jlis.models",
+    "onshi.registration.models",
 )
 
 
