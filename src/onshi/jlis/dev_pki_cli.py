@@ -41,9 +41,12 @@ def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         names_resident or command in ("renew", "revoke")
     ):
         return pki_cli.run(args, settings, clock)
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
     from onshi.db.engine import make_engine
+    from onshi.jlis.models import SimulatedJlisCertificate
     from onshi.pki.devpki import DevelopmentPKI
     from onshi.pki.errors import DevelopmentPKIError
 
@@ -51,6 +54,16 @@ def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as db, db.begin():
+            try:  # before any change to the PKI: is the J-LIS database there?
+                db.execute(select(SimulatedJlisCertificate.id).limit(1))
+            except SQLAlchemyError as exc:
+                cause = type(getattr(exc, "orig", None) or exc).__name__
+                print(
+                    f"dev-pki: the SIMULATED J-LIS database cannot be used ({cause}); "
+                    "run `onshi migrate` first. Nothing was changed.",
+                    file=sys.stderr,
+                )
+                return 1
             if command == "issue":
                 return _issue(db, pki, args, settings, clock)
             if command == "renew":

@@ -8,6 +8,7 @@ Revises: 0005_batch_inquiries
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,7 +41,7 @@ def _postal_digits(table: str) -> sa.CheckConstraint:
     )
 
 
-def _resident_columns(*, prefecture_nullable: bool) -> list[sa.Column[object]]:
+def _resident_columns(*, prefecture_nullable: bool) -> list[sa.Column[Any]]:
     return [
         sa.Column("my_number_hash", sa.String(length=64), nullable=False),
         sa.Column("family_name", sa.String(length=64), nullable=False),
