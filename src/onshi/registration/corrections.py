@@ -228,11 +228,14 @@ def decide(
     if request.requested_by == staff_id:
         raise CorrectionError("registration.request.four_eyes", status_code=403)
     now = clock.now()
-    request.decided_by = staff_id
-    request.decided_at = now
-    request.decision_reason = (reason or "").strip()[:MAX_REASON] or None
+    note = (reason or "").strip()[:MAX_REASON] or None
+
+    def _decided(state: RequestState) -> None:
+        request.state, request.decided_by, request.decided_at = state, staff_id, now
+        request.decision_reason = note
+
     if not approve:
-        request.state = RequestState.REJECTED
+        _decided(RequestState.REJECTED)
         db.flush()
         _audit(db, clock, staff_id, "rejected", request)
         return request
@@ -283,7 +286,7 @@ def decide(
                 reason_code=f"registration.{request.action.value}",
             )
         _registered(db, request.notice_id, request.person_id, now)
-    request.state = RequestState.APPROVED
+    _decided(RequestState.APPROVED)
     db.flush()
     _audit(db, clock, staff_id, "approved", request)
     return request

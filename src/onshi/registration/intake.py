@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from onshi.audit.services import AuditEntry, record_audits
 from onshi.clock import JST, Clock
+from onshi.identifiers import number_key, symbol_key
 from onshi.identity.models import Sex
 from onshi.qualification import links
 from onshi.qualification.models import (
@@ -138,7 +139,7 @@ def fingerprint(row: MemberEvent, my_number_hash: str | None) -> str:
 
 
 def _key(row: MemberEvent) -> tuple[str, str, str]:
-    return (row.symbol.replace("-", ""), row.number.replace("-", ""), row.branch or "")
+    return (symbol_key(row.symbol), number_key(row.number), row.branch or "")
 
 
 class ChunkProcessor:
@@ -516,8 +517,8 @@ class ChunkProcessor:
             "symbol": row.symbol or None,
             "number": row.number,
             "branch": row.branch,
-            "symbol_key": row.symbol.replace("-", ""),
-            "number_key": row.number.replace("-", ""),
+            "symbol_key": symbol_key(row.symbol),
+            "number_key": number_key(row.number),
             "relationship": Relationship(row.relationship or "1"),
             "name": row.kanji_name.replace(" ", "\u3000", 1)[:128],
             "name_kana": row.kana_name.replace(" ", "\u3000", 1)[:256],
