@@ -88,8 +88,8 @@ def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                 engine, clock, job_id, source, my_number_key=settings.my_number_key, actor=SYSTEM
             )
         if args.results is not None:
-            with Session(engine) as db, args.results.open("w", encoding="utf-8", newline="") as out:
-                for text in result_lines(db, job_id):
+            with args.results.open("w", encoding="utf-8", newline="") as out:
+                for text in result_lines(engine, job_id):
                     out.write(text)
     finally:
         engine.dispose()

@@ -52,6 +52,13 @@ class CorrectionError(DomainError):
     status_code = 409
 
 
+class FourEyesError(CorrectionError):
+    """The operator who proposed a change tried to approve it."""
+
+    code = "registration.request.four_eyes"
+    status_code = 403
+
+
 def _reason(text: str | None) -> str:
     value = (text or "").strip()
     if not value:
@@ -226,7 +233,7 @@ def decide(
     if request.state is not RequestState.PENDING:
         raise CorrectionError("registration.request.decided")
     if request.requested_by == staff_id:
-        raise CorrectionError("registration.request.four_eyes", status_code=403)
+        raise FourEyesError()
     now = clock.now()
     note = (reason or "").strip()[:MAX_REASON] or None
 

@@ -255,20 +255,24 @@ def neutralise(cell: str) -> str:
     return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
 
 
-def result_lines(db: Session, job_id: int, *, page: int = 5_000) -> Iterator[str]:
-    """The result file (header first), CSV lines streamed ``page`` results at a time."""
+def result_lines(engine: Engine, job_id: int, *, page: int = 5_000) -> Iterator[str]:
+    """The result file (header first), CSV lines streamed ``page`` results at a time, each page
+    read in a short transaction of its own (a download never holds one open)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(RESULT_COLUMNS)
     yield buffer.getvalue()
     after = 0
     while True:
-        rows = db.execute(
-            select(_RESULTS.c.line, _RESULTS.c.outcome, _RESULTS.c.reason_code, _RESULTS.c.message)
-            .where(_RESULTS.c.job_id == job_id, _RESULTS.c.line > after)
-            .order_by(_RESULTS.c.line)
-            .limit(page)
-        ).all()
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    _RESULTS.c.line, _RESULTS.c.outcome, _RESULTS.c.reason_code, _RESULTS.c.message
+                )
+                .where(_RESULTS.c.job_id == job_id, _RESULTS.c.line > after)
+                .order_by(_RESULTS.c.line)
+                .limit(page)
+            ).all()
         if not rows:
             return
         buffer.seek(0)

@@ -37,9 +37,10 @@ def resident(  # noqa: PLR0917
     birth: date,
     sex: str,
     address: str,
+    key: str = KEY,
 ) -> SimulatedJlisResident:
     record = SimulatedJlisResident(
-        my_number_hash=my_number_hash(KEY, number),
+        my_number_hash=my_number_hash(key, number),
         family_name=family,
         given_name=given,
         family_name_kana=kana_family,
@@ -61,12 +62,12 @@ NAMESAKE = my_number(10000000003)
 ADDRESS = "東京都千代田区霞が関1-2-2"
 
 
-def family(db: Session) -> None:
+def family(db: Session, key: str = KEY) -> None:
     """Taro, his mother Hanako at the same address, and another 山田太郎 born the same day."""
-    resident(db, TARO, "山田", "太郎", "ヤマダ", "タロウ", date(1980, 4, 1), "1", ADDRESS)
-    resident(db, HANAKO, "山田", "花子", "ヤマダ", "ハナコ", date(1955, 6, 7), "2", ADDRESS)
+    resident(db, TARO, "山田", "太郎", "ヤマダ", "タロウ", date(1980, 4, 1), "1", ADDRESS, key)
+    resident(db, HANAKO, "山田", "花子", "ヤマダ", "ハナコ", date(1955, 6, 7), "2", ADDRESS, key)
     resident(db, NAMESAKE, "山田", "太郎", "ヤマダ", "タロウ", date(1980, 4, 1), "1",
-             "大阪府大阪市北区梅田3-1-1")  # fmt: skip
+             "大阪府大阪市北区梅田3-1-1", key)  # fmt: skip
 
 
 def row(**values: str) -> dict[str, str]:

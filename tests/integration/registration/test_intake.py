@@ -197,7 +197,7 @@ def test_result_file_is_neutralised(
     db: Session, db_engine: Engine, clock: FrozenClock, insurer_number: str
 ) -> None:
     job_id = import_bytes(db_engine, clock, insurer_number, csv_bytes([row(event="=cmd")]))
-    text = "".join(result_lines(db, job_id))
+    text = "".join(result_lines(db_engine, job_id))
     header, line = text.splitlines()
     assert header == "line,outcome,reason_code,message"
     assert line.startswith("2,rejected,registration.row.event.choice,")

@@ -129,6 +129,7 @@ def registration_job(
     sync_to_thread=True,
 )
 def registration_results(
+    request: Request[Any, Any, Any],
     job_id: FromPath[int],
     db: NamedDependency[SkipValidation[Session]],
     principal: NamedDependency[SkipValidation[Principal]],
@@ -136,7 +137,7 @@ def registration_results(
     job = queries.job(db, _insurer_id(principal), job_id)
     name = f"registration_results_{job.id}.csv"
     return Stream(
-        result_lines(db, job.id),
+        result_lines(request.app.state.engine, job.id),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
