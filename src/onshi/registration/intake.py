@@ -241,6 +241,13 @@ class ChunkProcessor:
                 pool = by_items.get((row.birth_date, row.sex), [])
                 verdicts[row.line_no] = reconcile_by_items(applicant, pool)
         people = self._people(verdicts, by_hash, hashes, now)
+        self._previous = self._previous_records(
+            {people[v.resident.ref.my_number_hash] for v in verdicts.values()  # type: ignore[attr-defined]
+             if v.resident is not None} - self._created_people
+        )  # fmt: skip
+        self._created = self._insert_new_members(valid, members, now)
+        self._pending_ids: set[int] = set()
+        self._held_notice: dict[int, dict[str, Any]] = {}
         for row in rows:
             if isinstance(row, RowError):
                 results.append(
@@ -276,12 +283,56 @@ class ChunkProcessor:
                 wanted[resident.my_number_hash] = resident
         ids = person_ids(self.db, wanted)
         missing = {digest: r for digest, r in wanted.items() if digest not in ids}
-        ids.update(
-            create_persons(
-                self.db, missing, fallback_prefecture=self.insurer.prefecture_code, now=now
-            )
+        created = create_persons(
+            self.db, missing, fallback_prefecture=self.insurer.prefecture_code, now=now
         )
+        self._created_people = set(created.values())
+        ids.update(created)
         return ids
+
+    def _previous_records(self, person_ids: set[int]) -> dict[int, tuple[Any, str, int]]:
+        """For the change-of-insurer check: each person's latest shown member record at
+        another insurer (birth date, kana, member id), one query per 400 persons."""
+        found: dict[int, tuple[Any, str, int]] = {}
+        wanted = sorted(person_ids)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            query = (
+                select(
+                    _LINKS.c.person_id, _MEMBERS.c.birth_date, _MEMBERS.c.name_kana, _MEMBERS.c.id
+                )
+                .join(_MEMBERS, _LINKS.c.qualification_id == _MEMBERS.c.id)
+                .where(
+                    _LINKS.c.person_id.in_(wanted[start : start + _IN_CHUNK]),
+                    _LINKS.c.ended_at.is_(None),
+                    _LINKS.c.status.in_(SHOWN_STATUSES),
+                    _MEMBERS.c.insurer_id != self.insurer.id,
+                )
+                .order_by(_MEMBERS.c.acquired_on, _MEMBERS.c.id)
+            )
+            for person_id, birth, kana, member_id in self.db.execute(query):
+                found[person_id] = (birth, kana, member_id)  # the latest wins
+        return found
+
+    def _insert_new_members(
+        self, valid: list[MemberEvent], members: dict[tuple[str, str, str], _Member], now: datetime
+    ) -> set[int]:
+        """The member records first acquired in this chunk, inserted together; their ids."""
+        new: dict[tuple[str, str, str], MemberEvent] = {}
+        for row in valid:
+            key = _key(row)
+            if row.event is Event.ACQUIRE and key not in members and key not in new:
+                new[key] = row
+        if not new:
+            return set()
+        values = [self._new_member_values(row, now) for row in new.values()]
+        ids = self.db.execute(
+            insert(_MEMBERS).returning(_MEMBERS.c.id, sort_by_parameter_order=True), values
+        ).scalars()
+        created: set[int] = set()
+        for key, member_id in zip(new, ids, strict=True):
+            members[key] = _Member(int(member_id), None, None, None)
+            created.add(int(member_id))
+        return created
 
     # -- one row -------------------------------------------------------------------------
     def _row(  # noqa: PLR0917
@@ -337,11 +388,9 @@ class ChunkProcessor:
             return RowResult(
                 row.line_no, outcome, "registration.lost", bilingual("registration.lost"), member.id
             )
-        created = member is None
-        if member is None:
-            member = _Member(self._insert_member(row, now), None, None, None)
-            members[key] = member
-        else:
+        assert member is not None  # noqa: S101  (new members were inserted for the chunk)
+        created = member.id in self._created and member.fingerprint is None
+        if not created:
             self._update_member(member.id, row, now)
         verdict = verdicts[row.line_no]
         person_id: int | None = None
@@ -406,9 +455,10 @@ class ChunkProcessor:
         reason_code: str,
         pending: list[_Pending],
     ) -> None:
-        if any(p.member_id == member.id for p in pending):
+        if member.id in self._pending_ids:
             self._first_links(pending)  # this member's first link must exist before the next
             pending.clear()
+            self._pending_ids.clear()
         if person_id is None:
             # nobody to link to: a current link (from an earlier registration) is held
             if member.link_status is not None and member.link_status is not LinkStatus.UNDONE:
@@ -424,6 +474,7 @@ class ChunkProcessor:
             return
         if created and status is not LinkStatus.HELD:
             pending.append(_Pending(member.id, person_id, status, method, variations, reason_code))
+            self._pending_ids.add(member.id)
         else:
             links.link_member(
                 self.db,
@@ -492,23 +543,11 @@ class ChunkProcessor:
 
     def _insurer_change(self, person_id: int, member_id: int, row: MemberEvent) -> list[Any]:
         """Differences from the person's latest shown member record at another insurer."""
-        previous = self.db.execute(
-            select(_MEMBERS.c.birth_date, _MEMBERS.c.name_kana)
-            .join(_LINKS, _LINKS.c.qualification_id == _MEMBERS.c.id)
-            .where(
-                _LINKS.c.person_id == person_id,
-                _LINKS.c.ended_at.is_(None),
-                _LINKS.c.status.in_(SHOWN_STATUSES),
-                _MEMBERS.c.insurer_id != self.insurer.id,
-                _MEMBERS.c.id != member_id,
-            )
-            .order_by(_MEMBERS.c.acquired_on.desc(), _MEMBERS.c.id.desc())
-            .limit(1)
-        ).first()
-        if previous is None or row.birth_date is None:
+        previous = self._previous.get(person_id)
+        if previous is None or previous[2] == member_id or row.birth_date is None:
             return []
         applicant = Applicant.of(row.kanji_name, row.kana_name, row.birth_date, row.sex or "", "")
-        return list(insurer_change_differences(applicant, previous.birth_date, previous.name_kana))
+        return list(insurer_change_differences(applicant, previous[0], previous[1]))
 
     # -- writes ------------------------------------------------------------------------
     def _member_values(self, row: MemberEvent) -> dict[str, Any]:
@@ -541,8 +580,8 @@ class ChunkProcessor:
             "valid_to": row.lost_on - timedelta(days=1),
         }
 
-    def _insert_member(self, row: MemberEvent, now: datetime) -> int:
-        values = {
+    def _new_member_values(self, row: MemberEvent, now: datetime) -> dict[str, Any]:
+        return {
             **self._member_values(row),
             "insurer_id": self.insurer.id,
             "card_class": CARD_CLASS.get(self.insurer.kind, "01"),
@@ -551,7 +590,6 @@ class ChunkProcessor:
             "registered_at": now,
             "created_at": now,
         }
-        return int(self.db.execute(insert(_MEMBERS).returning(_MEMBERS.c.id), values).scalar_one())
 
     def _update_member(self, member_id: int, row: MemberEvent, now: datetime) -> None:
         values = self._member_values(row)
@@ -579,14 +617,17 @@ class ChunkProcessor:
     ) -> None:
         registered = outcome in (RowOutcome.LINKED, RowOutcome.LINKED_CONFIRM)
         # an earlier held notice of this member is replaced by this one
-        for earlier in notices:
-            if earlier["qualification_id"] == member_id and earlier["state"] is NoticeState.HELD:
-                earlier["state"] = NoticeState.WITHDRAWN
-        self.db.execute(
-            update(_NOTICES)
-            .where(_NOTICES.c.qualification_id == member_id, _NOTICES.c.state == NoticeState.HELD)
-            .values(state=NoticeState.WITHDRAWN)
-        )
+        earlier = self._held_notice.pop(member_id, None)
+        if earlier is not None:
+            earlier["state"] = NoticeState.WITHDRAWN
+        if member_id not in self._created:
+            self.db.execute(
+                update(_NOTICES)
+                .where(
+                    _NOTICES.c.qualification_id == member_id, _NOTICES.c.state == NoticeState.HELD
+                )
+                .values(state=NoticeState.WITHDRAWN)
+            )
         notices.append(
             {
                 "insurer_id": self.insurer.id,
@@ -609,3 +650,5 @@ class ChunkProcessor:
                 "created_at": now,
             }
         )
+        if not registered:
+            self._held_notice[member_id] = notices[-1]
