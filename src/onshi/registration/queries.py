@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from onshi.audit.models import DataAccess
 from onshi.errors import NotFoundError
 from onshi.qualification.models import Insurer, LinkStatus, MemberLink, Qualification
-from onshi.qualification.visibility import SHOWN_STATUSES
+from onshi.qualification.visibility import SHOWN_STATUSES, shown_member_ids
 from onshi.registration import deadline
 from onshi.registration.models import (
     LinkChangeRequest,
@@ -307,10 +307,14 @@ class IncidentAccess:
     purpose: str  # the consent the view was made under
 
 
-def incident_accesses(db: Session, *, insurer_id: int | None = None) -> list[IncidentAccess]:
+def incident_accesses(
+    db: Session, *, insurer_id: int | None = None, person_id: int | None = None
+) -> list[IncidentAccess]:
     """Every view of a person's data made while a member record was linked (and shown) to that
     person by a link later undone as wrong: who viewed, when, what kind of data and under which
-    consent. One insurer's members, or every insurer's (the administrator)."""
+    consent. One insurer's members, or every insurer's (the administrator); with ``person_id``,
+    those that concern the person: as the one wrongly shown the member, or as the one the member
+    is now shown to (the member's own person)."""
     undone = aliased(MemberLink)
     shown = aliased(MemberLink)
     windows = (
@@ -338,6 +342,13 @@ def incident_accesses(db: Session, *, insurer_id: int | None = None) -> list[Inc
     )
     if insurer_id is not None:
         windows = windows.where(Qualification.insurer_id == insurer_id)
+    if person_id is not None:
+        windows = windows.where(
+            or_(
+                undone.person_id == person_id,
+                undone.qualification_id.in_(shown_member_ids(person_id)),
+            )
+        )
     window = windows.subquery()
     rows = db.execute(
         select(window, DataAccess)

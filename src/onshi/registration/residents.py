@@ -22,7 +22,7 @@ from onshi.jlis.gateway import Resident as JlisResident
 from onshi.jlis.models import SimulatedJlisResident
 from onshi.registration.matching import Resident
 
-CACHE_LIMIT: Final = 200_000
+CACHE_LIMIT: Final = 20_000
 _IN_CHUNK: Final = 500
 
 

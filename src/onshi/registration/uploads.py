@@ -1,9 +1,9 @@
 """Uploaded intake files: checked and stored with their job in the request's transaction, then
 processed by a background thread (:func:`start_runner`) so the page can show progress live.
 
-The stored file lets a job whose process died be resumed (:func:`resume_unfinished` at start-up,
-or a new upload of the same file): the runner copies the stored pieces into a temporary file —
-on disk, so memory stays flat — and continues after the last committed chunk.
+The stored file lets a job whose process died be resumed: uploading the same file again finds
+the unfinished job and starts a runner for it, which copies the stored pieces into a temporary
+file — on disk, so memory stays flat — and continues after the last committed chunk.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from onshi.registration.jobs import (
     sha256_of,
     unfinished_job,
 )
-from onshi.registration.models import JobSource, JobStatus, RegistrationJob, RegistrationJobInput
+from onshi.registration.models import JobSource, RegistrationJob, RegistrationJobInput
 
 PIECE: Final = 1 << 20
 log = logging.getLogger("onshi.registration")
@@ -113,20 +113,3 @@ def start_runner(
     )
     thread.start()
     return thread
-
-
-def resume_unfinished(engine: Engine, clock: Clock, *, my_number_key: str) -> list[int]:
-    """Start a runner for every stored job left queued or running (after a restart)."""
-    with engine.connect() as connection:
-        ids = [
-            int(job_id)
-            for job_id in connection.execute(
-                select(_JOBS.c.id).where(
-                    _JOBS.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
-                    _JOBS.c.source != JobSource.CLI,
-                )
-            ).scalars()
-        ]
-    for job_id in ids:
-        start_runner(engine, clock, job_id, my_number_key=my_number_key, actor=links.SYSTEM)
-    return ids

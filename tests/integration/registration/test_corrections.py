@@ -202,3 +202,40 @@ def test_double_enrolment_is_listed_for_both_insurers(
         row(event="lose", lost_on="2026-03-28", loss_reason="03", notified_on="2026-03-30")
     ]))  # fmt: skip
     assert queries.double_enrolments(db, setup["insurer"]) == []
+
+
+def test_incident_views_reach_both_persons(
+    db: Session, db_engine: Engine, clock: FrozenClock, setup: dict[str, int]
+) -> None:
+    """Taro's member was linked to Hanako by mistake; a clinic viewed Hanako's data; the link
+    is undone and the member corrected to Taro: both see the view."""
+    number = _insurer_number(db, setup["insurer"])
+    import_bytes(db_engine, clock, number, csv_bytes([row(number="7", my_number=HANAKO)]))
+    member = db.scalar(select(Qualification.id).where(Qualification.number == "7"))
+    assert member is not None
+    hanako, residents = _person(db, HANAKO), SimulatedResidentLookup(db)
+    # the past error: an operator confirmed the held link to Hanako
+    request = corrections.propose(
+        db, clock, insurer_id=setup["insurer"], staff_id=setup["a"], member_id=member,
+        action=RequestAction.CONFIRM, reason="誤確認",
+    )  # fmt: skip
+    corrections.decide(db, clock, insurer_id=setup["insurer"], staff_id=setup["b"],
+                       request_id=request.id, approve=True)  # fmt: skip
+    clock.advance(timedelta(hours=1))
+    record_data_access(
+        db, clock, person_id=hanako.id, data_kind=DataKind.DRUG,
+        purpose=AccessPurpose.EMERGENCY, institution_id=make_institution(db).id,
+    )  # fmt: skip
+    clock.advance(timedelta(hours=1))
+    for action, extra in ((RequestAction.UNDO, {}), (RequestAction.CORRECT, {"my_number": TARO})):
+        request = corrections.propose(
+            db, clock, insurer_id=setup["insurer"], staff_id=setup["a"], member_id=member,
+            action=action, reason="別人と判明", my_number_key=KEY, residents=residents, **extra,
+        )  # fmt: skip
+        corrections.decide(db, clock, insurer_id=setup["insurer"], staff_id=setup["b"],
+                           request_id=request.id, approve=True)  # fmt: skip
+    db.commit()
+    taro = _person(db, TARO)
+    for person in (hanako.id, taro.id):
+        views = queries.incident_accesses(db, person_id=person)
+        assert [(v.member_id, v.purpose) for v in views] == [(member, "emergency")]
