@@ -21,8 +21,10 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.records.models",
     "onshi.audit.models",
     "onshi.batch.models",
+    "onshi.accounts.staff_passkey_models",
     "onshi.jlis.models",
     "onshi.registration.models",
+    "onshi.uptake.models",
 )
 
 

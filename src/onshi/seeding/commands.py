@@ -121,14 +121,13 @@ def demo_patient_instructions(settings: Settings, person_id: int | None) -> list
     if person_id is None:
         return []
     from onshi.accounts.cli import issue_enrolment_url
-    from onshi.accounts.passkeys import passkey_origin
     from onshi.errors import NotFoundError
 
     try:
         url, expiry = issue_enrolment_url(settings, person_id)
     except NotFoundError:
         return [f"  patient: demo person {person_id} not found; no enrolment link issued"]
-    origin = passkey_origin(settings.public_origin, settings.environment)
+    origin = settings.public_origin  # the same origin as the staff links
     return [
         f"  patient enrolment (once, until {expiry}): {url}",
         f"  patient sign-in with the passkey afterwards: {origin}/me/sign-in",

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from onshi.db.registry import load_all_models
-from onshi.seeding.activity import ActivityGenerator
+from onshi.seeding import usage_history, usage_model
+from onshi.seeding.activity import ActivityGenerator, window_start
 from onshi.seeding.institution_plan import CellPlan, national_plan, scaled_plan
 from onshi.seeding.institutions import InstitutionGenerator, InstitutionRef
 from onshi.seeding.insurers import build_catalogue, insurer_rows
@@ -34,7 +35,7 @@ Size = Literal["demo", "large"]
 DEFAULT_SEED = 20230618
 SIZES: dict[str, dict[str, float]] = {
     # people, institutions (0 = the full national plan), record density, activity rate
-    "demo": {"people": 3000, "institutions": 2500, "density": 1.0, "activity": 0.25},
+    "demo": {"people": 3000, "institutions": 2500, "density": 1.0, "activity": 1.0},
     "large": {"people": 1_000_000, "institutions": 0, "density": 0.05, "activity": 0.01},
 }
 
@@ -113,7 +114,9 @@ def seed_nation(
         say(f"insurers: {len(catalogue.insurers)}")
         clinics: dict[str, list[InstitutionRef]] = {}
         pharmacies: dict[str, list[InstitutionRef]] = {}
-        institutions = InstitutionGenerator(stream(config.seed, "institutions"), config.as_of)
+        institutions = InstitutionGenerator(
+            stream(config.seed, "institutions"), config.as_of, stream(config.seed, "founders")
+        )
         for row, ref in institutions.rows(plan_for(config)):
             writer.add("institutions", (row,))
             target = pharmacies if ref.kind == "pharmacy" else clinics
@@ -171,6 +174,7 @@ def seed_nation(
         if demo_person is not None:
             demo_institutions = _demo_history(writer, activity, *demo_person, clinics, pharmacies)
         writer.finish()
+        _write_rollups(connection, config, clinics, pharmacies)
         connection.commit()
         say(writer.report())
     counts = dict(writer.counts.items())
@@ -180,6 +184,36 @@ def seed_nation(
         demo_person[0] if demo_person else None,
         demo_institutions,
     )
+
+
+def _write_rollups(
+    connection: Connection,
+    config: SeedConfig,
+    clinics: dict[str, list[InstitutionRef]],
+    pharmacies: dict[str, list[InstitutionRef]],
+) -> None:
+    """Monthly history before the window of real events, then every rollup from the data."""
+    from onshi.uptake.models import CardRegistrationsMonthly, UsageMonthly
+    from onshi.uptake.refresh import refresh_all
+
+    refs = [ref for group in (clinics, pharmacies) for refs in group.values() for ref in refs]
+    scale = config.people_count * SIZES[config.size]["activity"] / usage_model.POPULATION
+    rows = list(
+        usage_history.usage_rows(
+            usage_history.OperatingIndex(refs),
+            scale,
+            usage_model.FULL_OPERATION_MONTH,
+            window_start(config.as_of),
+        )
+    )
+    if rows:
+        connection.execute(insert(UsageMonthly), rows)
+    registrations = list(
+        usage_history.registration_rows(config.people_count / usage_model.POPULATION, config.as_of)
+    )
+    if registrations:
+        connection.execute(insert(CardRegistrationsMonthly), registrations)
+    refresh_all(connection, config.as_of)
 
 
 def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
@@ -210,10 +244,10 @@ def _demo_history(  # noqa: PLR0917
     pharmacies: dict[str, list[InstitutionRef]],
 ) -> dict[str, int]:
     """The demo institutions (operating, in Tokyo) and a few past visits of the demo patient."""
-    chosen: dict[str, int] = {}
+    chosen: dict[str, InstitutionRef] = {}
     for ref in clinics.get("13", []) + pharmacies.get("13", []):
         if ref.operating_on is not None and ref.kind not in chosen:
-            chosen[ref.kind] = ref.id
+            chosen[ref.kind] = ref
     for table, rows in activity.demo_visits(person_id, qualification_id, chosen).items():
         writer.add(table, rows)
-    return chosen
+    return {kind: ref.id for kind, ref in chosen.items()}

@@ -26,6 +26,7 @@ TABLE_ORDER = (
     "medical_expense_records",
     "verification_events",
     "consents",
+    "data_access_log",
 )
 
 

@@ -56,7 +56,7 @@ def link_card(
     person (``card_link.holder_incomplete`` when one must be made and cannot),
     ``card_link.already_linked``. ``jlis`` defaults to the SIMULATED J-LIS on ``db``."""
     request = parse_card_link(body)
-    gateway = jlis if jlis is not None else SimulatedJlis(db)
+    gateway: JlisGateway = jlis if jlis is not None else SimulatedJlis(db)
     now = clock.now()
     try:
         challenge = check_challenge(

@@ -39,6 +39,7 @@ from onshi.verification.models import (
     VerificationMethod,
     VerificationSubmission,
 )
+from onshi.verification.queries import counter_events
 from onshi.verification.visual import VISUAL_TIMEOUT
 
 CONSENT_ORDER: Final = (
@@ -208,7 +209,7 @@ def reception_cards(
             VerificationSubmission,
             VerificationSubmission.verification_event_id == VerificationEvent.id,
         )
-        .where(VerificationEvent.institution_id == institution_id)
+        .where(VerificationEvent.institution_id == institution_id, counter_events())
         .order_by(VerificationEvent.id.desc())
         .limit(limit)
     )

@@ -65,9 +65,15 @@ def count_events(
     return int(db.scalar(query) or 0)
 
 
+def counter_events() -> ColumnElement[bool]:
+    """Events of the reception counter: every method but 一括照会. A batch's rows belong to its
+    own pages (with each row's message and details), not to the live counter views."""
+    return VerificationEvent.method != VerificationMethod.BATCH
+
+
 def recent_events(db: Session, *, institution_id: int, limit: int = 10) -> list[EventRow]:
-    """The newest events at one institution, with the verified person's name (what the reception
-    screen shows; no medical data)."""
+    """The newest counter events at one institution (no 一括照会 rows), with the verified
+    person's name (what the reception screen shows; no medical data)."""
     rows = db.execute(
         select(
             VerificationEvent.id,
@@ -79,7 +85,7 @@ def recent_events(db: Session, *, institution_id: int, limit: int = 10) -> list[
             Person.given_name,
         )
         .outerjoin(Person, Person.id == VerificationEvent.person_id)
-        .where(VerificationEvent.institution_id == institution_id)
+        .where(VerificationEvent.institution_id == institution_id, counter_events())
         .order_by(VerificationEvent.occurred_at.desc(), VerificationEvent.id.desc())
         .limit(limit)
     ).all()

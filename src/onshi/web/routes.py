@@ -13,6 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
 from onshi.web.admin.registration_incidents import registration_incidents
+from onshi.web.admin.uptake import UPTAKE_HANDLERS
 from onshi.web.api.batch import BATCH_API_HANDLERS
 from onshi.web.api.devices import DEVICE_API_HANDLERS
 from onshi.web.api.registrations import REGISTRATION_API_HANDLERS
@@ -24,12 +25,16 @@ from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
+from onshi.web.favicon import favicon
 from onshi.web.insurer.landing import insurer_landing
 from onshi.web.insurer.registration_keys import KEY_HANDLERS
 from onshi.web.insurer.registrations import REGISTRATION_HANDLERS
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
+from onshi.web.public_uptake import public_uptake
+from onshi.web.staff.account import account_handlers
+from onshi.web.staff.manage import manage_handlers
 
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     home,
@@ -38,6 +43,8 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     *sign_in_submit_handlers,
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
+    favicon,
+    public_uptake,
 ]
 PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [
@@ -46,13 +53,23 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *RECEPTION_HANDLERS,
     *LOOKUP_HANDLERS,
     *BATCH_HANDLERS,
+    *account_handlers("clinic"),
+    *manage_handlers("clinic"),
 ]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [
     insurer_landing,
     *REGISTRATION_HANDLERS,
     *KEY_HANDLERS,
+    *account_handlers("insurer"),
+    *manage_handlers("insurer"),
 ]
-ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing, registration_incidents]
+ADMIN_HANDLERS: list[ControllerRouterHandler] = [
+    admin_landing,
+    registration_incidents,
+    *UPTAKE_HANDLERS,
+    *account_handlers("admin"),
+    *manage_handlers("admin"),
+]
 API_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_API_HANDLERS,
     *VERIFICATION_API_HANDLERS,

@@ -35,6 +35,7 @@ from onshi.records.models import (
     HealthCheckRecord,
     MedicalExpenseRecord,
 )
+from onshi.verification.models import VerificationMethod
 from tests.factories import (
     make_consent,
     make_drug_record,
@@ -43,6 +44,7 @@ from tests.factories import (
     make_patient_account,
     make_person,
     make_qualification,
+    make_verification_event,
     member_of,
 )
 
@@ -240,6 +242,20 @@ class TestRecords:
         assert "他人の薬" not in text
         assert _self_views(db, patient) == [DataKind.DRUG]
 
+    def test_quantities_read_as_a_pharmacist_writes_them(
+        self, client: TestClient[Litestar], db: Session, patient: Person
+    ) -> None:
+        whole = make_drug_record(db, patient, drug_name="錠剤", quantity=28.0, unit="錠")
+        make_drug_record(db, patient, drug_name="散剤", quantity=1.5, unit="g")
+        db.commit()
+        listing = client.get("/me/drugs").text
+        assert "28錠" in listing
+        assert "1.5g" in listing
+        assert "28.0" not in listing
+        detail = client.get(f"/me/drugs/{whole.id}").text
+        assert "28錠" in detail
+        assert "28.0" not in detail
+
     def test_another_persons_record_is_404(
         self, client: TestClient[Litestar], db: Session, patient: Person
     ) -> None:
@@ -403,3 +419,32 @@ class TestActivity:
         assert "ご本人の閲覧" in with_self
         landing = client.get("/me").text
         assert "救急病院" in landing
+
+    def test_access_log_says_the_card_allowed_a_verification_not_a_consent(
+        self, client: TestClient[Litestar], db: Session, patient: Person, clock: FrozenClock
+    ) -> None:
+        clinic = make_institution(db, name="カード受付医院")
+        qualification = make_qualification(db, patient)
+        labels = {
+            VerificationMethod.CARD_PIN: "マイナ保険証と暗証番号による資格確認",
+            VerificationMethod.CARD_FACE: "マイナ保険証と顔認証による資格確認",
+            VerificationMethod.CARD_VISUAL: "マイナ保険証と職員の目視確認による資格確認",
+        }
+        for method in labels:
+            event = make_verification_event(
+                db, institution=clinic, qualification=qualification, method=method
+            )
+            record_data_access(
+                db,
+                clock,
+                person_id=patient.id,
+                data_kind="qualification",
+                purpose="normal",
+                institution_id=clinic.id,
+                verification_event_id=event.id,
+            )
+        db.commit()
+        text = client.get("/me/access-log").text
+        for label in labels.values():
+            assert label in text
+        assert "同意に基づく閲覧" not in text

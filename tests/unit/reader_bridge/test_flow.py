@@ -369,7 +369,9 @@ def test_registration_refused_or_declined(
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (PortalUnavailableError("ConnectError"), "受付にお申し出ください"),
+        (PortalUnavailableError("ConnectError"), "資格を確認できませんでした"),
+        (PortalUnavailableError("HTTP 503"), "被保険者資格申立書"),
+        (PortalError(503, "service.unavailable", {"ja": "x", "en": "x"}), "資格確認書"),
         (PortalError(422, "certificate.expired", {"ja": "期限切れ", "en": "expired"}), "更新"),
         (PortalError(422, "challenge.expired", {"ja": "x", "en": "x"}), "時間切れ"),
         (PortalError(422, "certificate.untrusted", {"ja": "信頼できない", "en": "u"}), "信頼"),

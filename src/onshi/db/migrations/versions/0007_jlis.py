@@ -16,7 +16,7 @@ from alembic import op
 import onshi.db.types
 
 revision: str = "0007"
-down_revision: str | None = "0005_batch_inquiries"
+down_revision: str | None = "0006_member_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

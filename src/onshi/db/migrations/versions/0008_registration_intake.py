@@ -2,7 +2,7 @@
 deadline and holds), four-eyes link requests, insurer API keys and nonces, insurer administrators
 
 Revision ID: 0008
-Revises: 0006_member_records, 0007
+Revises: 0011_staff_accounts
 Create Date: 2026-12-01 10:23:37.395773
 """
 
@@ -17,7 +17,7 @@ import onshi.db.types
 
 
 revision: str = '0008'
-down_revision: str | Sequence[str] | None = ('0006_member_records', '0007')
+down_revision: str | None = "0011_staff_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
