@@ -30,7 +30,7 @@ def create_demo_accounts(
                 institution_id = result.demo_institutions.get(attached)
                 if institution_id is None:
                     continue
-            create_staff_account(
+            account = create_staff_account(
                 db,
                 clock,
                 passwords,
@@ -44,6 +44,8 @@ def create_demo_accounts(
                 # The demo hospital's doctor administers its card readers (/clinic/devices).
                 is_institution_admin=role == "doctor",
             )
+            # The demo insurer operator manages the insurer's operator accounts (/insurer/staff).
+            account.is_insurer_admin = role == "insurer_operator"
 
 
 def demo_patient(connection: Connection) -> tuple[int, str] | None:
