@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Response, expect
@@ -161,7 +160,7 @@ def test_every_patient_page_fits_a_phone(patient_page: Page) -> None:
     if year_link.count():
         paths.append(str(year_link.first.get_attribute("href")))
 
-    viewport: dict[str, Any] = page.viewport_size or {"width": 360, "height": 740}
+    viewport = page.viewport_size or {"width": 360, "height": 740}
     for path in paths:
         page.goto(path)
         overflowing = page.evaluate(OVERFLOWING_JS)
