@@ -5,6 +5,7 @@ Bad values fail at start-up with a message naming the variable; nothing is read 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+from onshi.files import private_directory, private_file
 
 Environment = Literal["development", "test", "production"]
 _ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
@@ -85,6 +88,12 @@ class Settings:
     # 一括照会: run the batch worker inside each app process (off when `onshi batch-worker`
     # runs on its own).
     batch_worker: bool = True
+    # Longest wait for the database (a lock, a connection, the pool) before a request answers
+    # 503 service.unavailable instead of hanging (src/onshi/db/engine.py).
+    db_timeout_seconds: int = 5
+    # Addresses or networks of the reverse proxies (TLS terminators) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed (src/onshi/web/proxies.py); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
@@ -117,9 +126,36 @@ class Settings:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
         if not 1 <= self.jpki_reload_seconds <= 86400:
             raise SettingsError("ONSHI_JPKI_RELOAD_SECONDS must be between 1 and 86400")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"ONSHI_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from None
+        if self.environment == "production":
+            self._check_production_transport()
+        if not 1 <= self.db_timeout_seconds <= 60:
+            raise SettingsError("ONSHI_DB_TIMEOUT_SECONDS must be between 1 and 60")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
             if not path.is_file():
                 raise SettingsError(f"JPKI file not found: {path}")
+
+    def _check_production_transport(self) -> None:
+        """Production: browsers reach the portal over TLS only. Onshi itself serves plain HTTP,
+        so TLS is terminated by a reverse proxy, which must be trusted (otherwise every client
+        would share the proxy's address in the per-address limits, and the scheme is unknown)."""
+        if not self.uses_https:
+            raise SettingsError(
+                "ONSHI_PUBLIC_ORIGIN must be an https:// origin in production "
+                f"(not {self.public_origin!r}): terminate TLS at a reverse proxy listed in "
+                "ONSHI_TRUSTED_PROXIES"
+            )
+        if not self.trusted_proxies:
+            raise SettingsError(
+                "ONSHI_TRUSTED_PROXIES must name the TLS-terminating reverse proxy in "
+                "production (Onshi serves plain HTTP behind it)"
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -174,6 +210,10 @@ class Settings:
             session_hours=_int(env, "ONSHI_SESSION_HOURS", 8),
             session_idle_minutes=_int(env, "ONSHI_SESSION_IDLE_MINUTES", 30),
             batch_worker=_bool(env, "ONSHI_BATCH_WORKER", True),
+            db_timeout_seconds=_int(env, "ONSHI_DB_TIMEOUT_SECONDS", 5),
+            trusted_proxies=tuple(
+                part for part in env.get("ONSHI_TRUSTED_PROXIES", "").replace(",", " ").split()
+            ),
         )
 
 
@@ -189,15 +229,17 @@ def _development_secrets(data_dir: Path) -> dict[str, str]:
     """Development only: generate secrets once and keep them in the data directory."""
     path = data_dir / "development-secrets.json"
     if path.exists():
+        private_directory(data_dir)
+        private_file(path)
         stored: dict[str, str] = json.loads(path.read_text())
         return stored
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     generated = {
         "secret_key": secrets.token_urlsafe(48),
         "my_number_key": secrets.token_urlsafe(48),
     }
+    private_file(path)  # 0600 before the secrets are in it
     path.write_text(json.dumps(generated))
-    path.chmod(0o600)
     return generated
 
 

@@ -22,6 +22,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.audit.models",
     "onshi.batch.models",
     "onshi.accounts.staff_passkey_models",
+    "onshi.jlis.models",
+    "onshi.uptake.models",
 )
 
 

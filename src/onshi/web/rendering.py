@@ -21,7 +21,18 @@ from onshi.records.quantities import format_quantity
 from onshi.web.i18n import DEFAULT_LANG, Catalogue, Lang, parse_lang
 from onshi.web.state import request_csrf_token, request_lang, request_principal
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+def _assets_root() -> Path:
+    """Where ``templates/`` and ``static/`` are: inside the package in an installed wheel
+    (``onshi/web/_assets``, see ``[tool.hatch.build.targets.wheel.force-include]``), else the
+    repository root of a source checkout (editable install, tests)."""
+    packaged = Path(__file__).resolve().parent / "_assets"
+    if (packaged / "templates").is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3]
+
+
+PROJECT_ROOT = _assets_root()
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 

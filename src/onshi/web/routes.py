@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
+from onshi.web.admin.uptake import UPTAKE_HANDLERS
 from onshi.web.api.batch import BATCH_API_HANDLERS
 from onshi.web.api.devices import DEVICE_API_HANDLERS
 from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
@@ -27,6 +28,7 @@ from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
+from onshi.web.public_uptake import public_uptake
 from onshi.web.staff.account import account_handlers
 from onshi.web.staff.manage import manage_handlers
 
@@ -38,6 +40,7 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
     favicon,
+    public_uptake,
 ]
 PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [
@@ -56,6 +59,7 @@ INSURER_HANDLERS: list[ControllerRouterHandler] = [
 ]
 ADMIN_HANDLERS: list[ControllerRouterHandler] = [
     admin_landing,
+    *UPTAKE_HANDLERS,
     *account_handlers("admin"),
     *manage_handlers("admin"),
 ]

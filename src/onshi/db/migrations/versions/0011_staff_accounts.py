@@ -17,7 +17,7 @@ from alembic import op
 import onshi.db.types
 
 revision: str = "0011_staff_accounts"
-down_revision: str | None = "0005_batch_inquiries"
+down_revision: str | None = "0010_uptake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
