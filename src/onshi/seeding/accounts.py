@@ -55,6 +55,8 @@ def create_demo_accounts(
                         staff_account_id=account.id, insurer_id=insurer_id, granted_at=clock.now()
                     )
                 )
+            # The demo insurer operator manages the insurer's operator accounts (/insurer/staff).
+            account.is_insurer_admin = role == "insurer_operator"
 
 
 def demo_patient(connection: Connection) -> tuple[int, str] | None:

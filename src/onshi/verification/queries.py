@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TextClause
 
 from onshi.identity.models import CardCertificateLink, Person
 from onshi.qualification.models import (
@@ -26,6 +27,7 @@ from onshi.qualification.models import (
 )
 from onshi.qualification.visibility import join_shown, withheld_link
 from onshi.verification.models import (
+    COUNTER_EVENTS_SQL,
     InstitutionPatientNumber,
     NotFoundReason,
     VerificationEvent,
@@ -65,10 +67,10 @@ def count_events(
     return int(db.scalar(query) or 0)
 
 
-def counter_events() -> ColumnElement[bool]:
+def counter_events() -> TextClause:
     """Events of the reception counter: every method but 一括照会. A batch's rows belong to its
     own pages (with each row's message and details), not to the live counter views."""
-    return VerificationEvent.method != VerificationMethod.BATCH
+    return text(COUNTER_EVENTS_SQL)
 
 
 def recent_events(db: Session, *, institution_id: int, limit: int = 10) -> list[EventRow]:

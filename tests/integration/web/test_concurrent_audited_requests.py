@@ -19,13 +19,15 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from onshi.accounts.models import StaffRole
+from onshi.accounts.lockout import attempt_keys
+from onshi.accounts.models import SignInAttempt, StaffRole
 from onshi.app import create_app
 from onshi.audit.models import AuditEvent
 from onshi.audit.services import chain_head, verify_audit_chain
@@ -107,6 +109,15 @@ def test_more_concurrent_audited_requests_than_threads_all_complete(
     # A cheap hash: the requests should meet at the chain lock, not queue behind argon2.
     clerk = make_staff_account(
         db, StaffRole.RECEPTION, password_hash=FAST_PASSWORDS.hash(DEFAULT_PASSWORD)
+    )
+    # The clerk signed in from this address before: it is a known address, so the per-login
+    # delay for unknown addresses (onshi.accounts.lockout) does not apply.
+    db.add(
+        SignInAttempt(
+            key=attempt_keys(clerk.login_id, "127.0.0.1").pair,
+            attempted_at=clock.now() - timedelta(days=1),
+            succeeded=True,
+        )
     )
     db.commit()
     seq_before = chain_head(db).last_seq

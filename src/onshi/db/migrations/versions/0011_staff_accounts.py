@@ -3,7 +3,8 @@
 Revision ID: 0011_staff_accounts
 Revises: 0005_batch_inquiries
 
-Only new columns (ALTER TABLE … ADD COLUMN, no table rebuild on SQLite) and two new tables.
+Only new columns (ALTER TABLE … ADD COLUMN, no table rebuild on SQLite), two new tables and a
+partial index for the counter views (no 一括照会 rows in it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ down_revision: str | None = "0010_uptake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_COUNTER = "method <> 'batch'"  # counter views: every method but 一括照会
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -38,6 +40,15 @@ def upgrade() -> None:
     op.add_column("web_sessions", _flag("second_factor_pending"))
     op.add_column("patient_enrolment_codes", _when("superseded_at"))
     op.add_column("institutions", _flag("require_staff_second_factor"))
+
+    op.create_index(
+        "ix_verification_events_counter",
+        "verification_events",
+        ["institution_id", "occurred_at"],
+        unique=False,
+        sqlite_where=sa.text(_COUNTER),
+        postgresql_where=sa.text(_COUNTER),
+    )
 
     op.create_table(
         "staff_passkey_credentials",
@@ -114,6 +125,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_verification_events_counter", table_name="verification_events")
     op.drop_index("ix_staff_passkey_challenges_expires_at", table_name="staff_passkey_challenges")
     op.drop_index(
         op.f("ix_staff_passkey_challenges_web_session_id"), table_name="staff_passkey_challenges"
