@@ -55,8 +55,9 @@ def create_demo_accounts(
                         staff_account_id=account.id, insurer_id=insurer_id, granted_at=clock.now()
                     )
                 )
-            # The demo insurer operator manages the insurer's operator accounts (/insurer/staff).
-            account.is_insurer_admin = role == "insurer_operator"
+            # The demo insurer administrator also manages the insurer's operator accounts
+            # (/insurer/staff); the second demo operator is a plain operator (four-eyes).
+            account.is_insurer_admin = login == DEMO_INSURER_ADMIN
 
 
 def demo_patient(connection: Connection) -> tuple[int, str] | None:
