@@ -101,7 +101,7 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "dev-pki": CommandSpec(
         "development JPKI-like CA and card certificates (never for production)",
-        "onshi.pki.cli:dev_pki",
+        "onshi.jlis.dev_pki_cli:dev_pki",
         "onshi.pki.cli:configure",
     ),
     "migrate": CommandSpec(
@@ -127,6 +127,16 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "serve": CommandSpec(
         "serve the web app with uvicorn", f"{_CLI}:serve", f"{_CLI}:_serve_options"
+    ),
+    "simulated-jlis": CommandSpec(
+        "SIMULATED J-LIS resident registry: load residents from CSV",
+        "onshi.jlis.cli:simulated_jlis",
+        "onshi.jlis.cli:configure",
+    ),
+    "uptake": CommandSpec(
+        "uptake and use statistics: export open data (CSV/JSON), refresh the rollups",
+        "onshi.uptake.cli:uptake",
+        "onshi.uptake.cli:configure",
     ),
 }
 

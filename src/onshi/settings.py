@@ -25,6 +25,29 @@ class SettingsError(ValueError):
     """A configuration value is missing or malformed."""
 
 
+_LOOPBACK_IPS = frozenset({"127.0.0.1", "::1"})
+
+
+def canonical_public_origin(origin: str, environment: str) -> str:
+    """The one origin every printed link, staff URL and passkey uses.
+
+    Outside production a loopback IP origin (the development default ``http://127.0.0.1:8000``)
+    becomes ``localhost`` on the same port: browsers refuse an IP address as a WebAuthn relying
+    party, ``localhost`` reaches the same server, and a browser treats the two as different sites
+    (cookies, passkeys), so the app names only one of them. The trailing slash is dropped."""
+    from urllib.parse import urlsplit
+
+    trimmed = origin.rstrip("/")
+    try:
+        parts = urlsplit(trimmed)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:
+        return trimmed
+    if environment != "production" and hostname in _LOOPBACK_IPS:
+        return f"{parts.scheme}://localhost" + (f":{port}" if port else "")
+    return trimmed
+
+
 @dataclass(frozen=True)
 class ConsentRules:
     """Reader consent flow. The seed documents' flow is the default; the 2024-10 rules replace
@@ -50,7 +73,7 @@ class Settings:
     my_number_key: str = field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
-    public_origin: str = "http://127.0.0.1:8000"
+    public_origin: str = "http://localhost:8000"  # see canonical_public_origin
     secure_cookies: bool = True
     jpki_trust_anchors: tuple[Path, ...] = ()
     jpki_crls: tuple[Path, ...] = ()
@@ -77,6 +100,10 @@ class Settings:
             raise SettingsError(
                 f"ONSHI_ENV must be one of {', '.join(_ENVIRONMENTS)}, not {self.environment!r}"
             )
+        # One public origin everywhere (frozen: set once, here).
+        object.__setattr__(
+            self, "public_origin", canonical_public_origin(self.public_origin, self.environment)
+        )
         for name in ("secret_key", "my_number_key"):
             value = getattr(self, name)
             if len(value) < _MIN_SECRET_LENGTH:

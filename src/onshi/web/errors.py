@@ -25,7 +25,7 @@ from litestar.types import ExceptionHandlersMap
 
 from onshi.db.availability import database_unavailable
 from onshi.errors import DomainError
-from onshi.web.guards import SIGN_IN_PATHS
+from onshi.web.guards import SIGN_IN_PATHS, SessionRestrictedException
 from onshi.web.htmx import add_vary, hx_redirect_headers, is_htmx
 from onshi.web.i18n import LANGUAGES, Catalogue
 from onshi.web.rendering import render
@@ -113,6 +113,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, NotAuthorizedException) and not _is_api(request):
         return _sign_in_redirect(request, str(exc.detail))
+    if isinstance(exc, SessionRestrictedException) and not _is_api(request):
+        if is_htmx(request):
+            return Response(
+                "", status_code=403, headers=add_vary(hx_redirect_headers(exc.location))
+            )
+        return Redirect(exc.location, status_code=303, headers=add_vary({}))
     code = STATUS_CODES.get(exc.status_code, "generic")
     if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
         code = "csrf"

@@ -17,6 +17,7 @@ from litestar.connection import ASGIConnection
 from litestar.response import Template
 
 from onshi.clock import JST
+from onshi.records.quantities import format_quantity
 from onshi.web.i18n import DEFAULT_LANG, Catalogue, Lang, parse_lang
 from onshi.web.state import request_csrf_token, request_lang, request_principal
 
@@ -64,6 +65,7 @@ def build_template_environment(
     env.filters["jst"] = format_jst
     env.filters["number"] = format_number
     env.filters["percent"] = format_percent
+    env.filters["quantity"] = format_quantity
     return env
 
 

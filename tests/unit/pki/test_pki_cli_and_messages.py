@@ -8,14 +8,19 @@ from pathlib import Path
 import pytest
 
 from onshi.cli import main
+from onshi.db.migrate import upgrade
 from onshi.pki.errors import CERTIFICATE_ERROR_CODES, CertificateError
 from onshi.pki.messages import catalogue, message
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """renew and revoke keep the SIMULATED J-LIS in step, so they need a migrated database."""
+    url = f"sqlite:///{tmp_path / 'onshi.sqlite3'}"
+    upgrade(url)
     monkeypatch.setenv("ONSHI_ENV", "development")
     monkeypatch.setenv("ONSHI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ONSHI_DATABASE_URL", url)
     monkeypatch.delenv("ONSHI_JPKI_TRUST_ANCHORS", raising=False)
     monkeypatch.delenv("ONSHI_JPKI_CRLS", raising=False)
     return tmp_path
@@ -48,6 +53,21 @@ def test_dev_pki_cli_round_trip(data_dir: Path, capsys: pytest.CaptureFixture[st
     assert "already revoked" in capsys.readouterr().err
     assert main(["dev-pki", "list"]) == 0
     assert f"{card_id}  p-1" in capsys.readouterr().out
+
+
+def test_renew_and_revoke_refuse_without_a_migrated_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ONSHI_ENV", "development")
+    monkeypatch.setenv("ONSHI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ONSHI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert main(["dev-pki", "init"]) == 0
+    assert main(["dev-pki", "issue", "--person", "p", "--birth-date", "1980-06-15"]) == 0
+    card_id = capsys.readouterr().out.splitlines()[-1].split()[0]
+    before = (tmp_path / "dev-pki" / "index.json").read_bytes()
+    assert main(["dev-pki", "revoke", "--card", card_id]) == 1
+    assert "run `onshi migrate` first. Nothing was changed." in capsys.readouterr().err
+    assert (tmp_path / "dev-pki" / "index.json").read_bytes() == before
 
 
 def test_dev_pki_rejects_bad_dates(data_dir: Path) -> None:
