@@ -116,6 +116,11 @@ COMMANDS: dict[str, CommandSpec] = {
         "delete expired signed-request nonces of reader devices (schedule it, e.g. hourly)",
         "onshi.devices.cli:purge_device_nonces_command",
     ),
+    "registrations": CommandSpec(
+        "insurer registration intake: import member events with the 5-item check",
+        "onshi.registration.cli:registrations",
+        "onshi.registration.cli:configure",
+    ),
     "run-demo": CommandSpec(
         "migrate, seed the demo nation if empty, dev PKI, print sign-ins, serve",
         f"{_CLI}:run_demo",

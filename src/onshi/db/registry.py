@@ -23,6 +23,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.batch.models",
     "onshi.accounts.staff_passkey_models",
     "onshi.jlis.models",
+    "onshi.registration.models",
     "onshi.uptake.models",
 )
 

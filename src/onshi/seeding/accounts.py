@@ -10,6 +10,9 @@ from onshi.clock import SystemClock
 from onshi.db.registry import load_all_models
 from onshi.seeding.nation import SeedResult
 
+#: The demo insurer operator who administers the insurer's registration API keys.
+DEMO_INSURER_ADMIN = "demo-insurer"
+
 
 def create_demo_accounts(
     engine: Engine, result: SeedResult, staff: tuple[tuple[str, str, str, str, str], ...]
@@ -18,6 +21,7 @@ def create_demo_accounts(
     from onshi.accounts.passwords import PasswordService
     from onshi.accounts.services import create_staff_account
     from onshi.qualification.models import Insurer
+    from onshi.registration.models import InsurerAdministrator
 
     passwords = PasswordService.default()
     clock = SystemClock()
@@ -30,7 +34,7 @@ def create_demo_accounts(
                 institution_id = result.demo_institutions.get(attached)
                 if institution_id is None:
                     continue
-            create_staff_account(
+            account = create_staff_account(
                 db,
                 clock,
                 passwords,
@@ -44,6 +48,13 @@ def create_demo_accounts(
                 # The demo hospital's doctor administers its card readers (/clinic/devices).
                 is_institution_admin=role == "doctor",
             )
+            if login == DEMO_INSURER_ADMIN and insurer_id is not None:
+                # registers the insurer systems' API keys (/insurer/registrations/api-keys)
+                db.add(
+                    InsurerAdministrator(
+                        staff_account_id=account.id, insurer_id=insurer_id, granted_at=clock.now()
+                    )
+                )
 
 
 def demo_patient(connection: Connection) -> tuple[int, str] | None:

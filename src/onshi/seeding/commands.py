@@ -23,6 +23,8 @@ DEMO_STAFF: tuple[tuple[str, str, str, str, str], ...] = (
     ("demo-pharmacist", "Onshi-Yakuzai-2026", "pharmacist", "pharmacy", "薬剤師 次郎"),
     ("demo-dentist", "Onshi-Shika-2026!", "dentist", "dental_clinic", "歯科医師 三郎"),
     ("demo-insurer", "Onshi-Hokensha-2026", "insurer_operator", "01130012", "協会けんぽ 担当"),
+    # a second operator of the same insurer: approves the first one's link changes (four-eyes)
+    ("demo-insurer2", "Onshi-Hokensha2-2026", "insurer_operator", "01130012", "協会けんぽ 承認"),
     ("demo-admin", "Onshi-Kanri-2026!", "administrator", "", "運用 管理者"),
 )
 

@@ -12,9 +12,11 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
+from onshi.web.admin.registration_incidents import registration_incidents
 from onshi.web.admin.uptake import UPTAKE_HANDLERS
 from onshi.web.api.batch import BATCH_API_HANDLERS
 from onshi.web.api.devices import DEVICE_API_HANDLERS
+from onshi.web.api.registrations import REGISTRATION_API_HANDLERS
 from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
 from onshi.web.api.verifications import VERIFICATION_API_HANDLERS
 from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
@@ -25,6 +27,8 @@ from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
 from onshi.web.favicon import favicon
 from onshi.web.insurer.landing import insurer_landing
+from onshi.web.insurer.registration_keys import KEY_HANDLERS
+from onshi.web.insurer.registrations import REGISTRATION_HANDLERS
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
@@ -54,11 +58,14 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
 ]
 INSURER_HANDLERS: list[ControllerRouterHandler] = [
     insurer_landing,
+    *REGISTRATION_HANDLERS,
+    *KEY_HANDLERS,
     *account_handlers("insurer"),
     *manage_handlers("insurer"),
 ]
 ADMIN_HANDLERS: list[ControllerRouterHandler] = [
     admin_landing,
+    registration_incidents,
     *UPTAKE_HANDLERS,
     *account_handlers("admin"),
     *manage_handlers("admin"),
@@ -67,6 +74,7 @@ API_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_API_HANDLERS,
     *VERIFICATION_API_HANDLERS,
     *BATCH_API_HANDLERS,
+    *REGISTRATION_API_HANDLERS,
 ]
 
 # Paths whose unsafe requests skip the CSRF check (device-signed API). Cookie sessions are

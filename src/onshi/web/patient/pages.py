@@ -21,6 +21,7 @@ from onshi.errors import NotFoundError
 from onshi.portal import activity, records
 from onshi.portal.paging import Page, PageRequest
 from onshi.portal.qualification import qualification_summary
+from onshi.registration.queries import completed_registrations, incident_accesses
 from onshi.web.htmx import page_or_fragment
 from onshi.web.patient.charts import trend_charts
 from onshi.web.rendering import render
@@ -65,6 +66,8 @@ def landing(
             "summary": summary,
             "recent_access": recent_access,
             "recent_consents": recent_consents,
+            "registrations": completed_registrations(db, ids["person_id"]),
+            "incident_views": incident_accesses(db, person_id=ids["person_id"]),
         },
     )
 
