@@ -27,6 +27,7 @@ from onshi.web.i18n import Catalogue
 from onshi.web.live import STATE_KEY as LIVE_STATE_KEY
 from onshi.web.live import build_broker, live_lifespan
 from onshi.web.middleware import CookieNames, WebContextConfig, WebContextMiddleware
+from onshi.web.path_ids import reject_out_of_range_ids
 from onshi.web.proxies import ForwardedHeadersMiddleware, TrustedProxies, parse_networks
 from onshi.web.rendering import STATIC_DIR, build_template_environment
 from onshi.web.routes import CSRF_EXEMPT_PREFIXES, build_routers
@@ -94,6 +95,7 @@ def create_app(
             ),
         ],
         before_send=[security_headers_hook(settings)],
+        before_request=reject_out_of_range_ids,
         exception_handlers=exception_handlers(),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_template_environment(catalogue))

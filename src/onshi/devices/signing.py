@@ -215,15 +215,16 @@ def _json_object(raw: bytes, reason: str) -> dict[str, Any]:
     return value
 
 
-def parse_token(token: str | bytes) -> ParsedToken:
-    """Check the token's form only (step 1); raises ``device.signature_malformed``."""
+def parse_token(token: str | bytes, max_length: int = MAX_TOKEN_LENGTH) -> ParsedToken:
+    """Check the token's form only (step 1); raises ``device.signature_malformed``.
+    ``max_length``: :data:`MAX_TOKEN_LENGTH`, or a route's own (the batch route's is larger)."""
     if isinstance(token, bytes):
         try:
             token = token.decode("ascii")
         except UnicodeDecodeError as exc:
             raise malformed_error("encoding") from exc
     token = token.strip(" \t\r\n")
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > max_length:
         raise malformed_error("length")
     parts = token.split(".")
     if len(parts) != 3:
@@ -291,10 +292,11 @@ def verify_device_request(
     method: str,
     path: str,
     policy: SignaturePolicy = DEFAULT_POLICY,
+    max_token_length: int = MAX_TOKEN_LENGTH,
 ) -> SignedRequest:
     """Verify ``token`` for a request ``method`` ``path`` (no query string) and record its
     ``jti``. Flushes, never commits."""
-    parsed = parse_token(token)
+    parsed = parse_token(token, max_token_length)
     row = db.execute(_DEVICE_ROW, {"device_id": parsed.device_id}).one_or_none()
     if row is None:
         raise DeviceAuthError(UNKNOWN)

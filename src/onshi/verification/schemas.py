@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from onshi.consent.models import ConsentKind
 from onshi.consent.policies import PER_KIND_VIEWING
@@ -97,7 +97,7 @@ def parse_submission(body: Any) -> CardSubmission:
     challenge_id = _text(obj, "challenge_id") or ""
     certificate = _b64u(obj, "certificate", MAX_CERTIFICATE_BYTES)
     method = obj.get("method")
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:  # {} or [] are not hashable
         raise _malformed("method")
     proof = _object(obj.get("proof"), "proof")
     signature: bytes | None = None
@@ -121,7 +121,7 @@ def parse_submission(body: Any) -> CardSubmission:
     return CardSubmission(
         challenge_id=challenge_id,
         certificate=certificate,
-        method=method,
+        method=cast(CardMethod, method),
         signature=signature,
         face=face,
         consents=obj.get("consents"),

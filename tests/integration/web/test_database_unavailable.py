@@ -126,12 +126,27 @@ def test_pages_answer_503_with_the_fallbacks_never_500(
             },
         )
         elapsed = time.monotonic() - started
+        # an htmx request (the reception screen's buttons, any form) gets the notice alone,
+        # to be shown in place
+        fragment = client.post(
+            "/clinic/sign-in?lang=ja",
+            data={
+                "login_id": staff.login_id,
+                "password": DEFAULT_PASSWORD,
+                "csrf_token": csrf_from(client.get("/clinic/sign-in").text),
+            },
+            headers={"HX-Request": "true"},
+        )
     assert answer.status_code == 503, answer.text[:300]
     assert elapsed < BOUND
     assert answer.headers["Retry-After"] == "5"
     assert "The qualification could not be verified" in answer.text
     assert "Mynaportal" in answer.text
     assert "<html" in answer.text
+    assert fragment.status_code == 503
+    assert "<html" not in fragment.text
+    assert "資格を確認できませんでした" in fragment.text
+    assert 'role="alert"' in fragment.text
 
 
 def test_api_answers_503_service_unavailable_with_retry_after(

@@ -17,7 +17,6 @@ from typing import Any, Final
 import msgspec
 from litestar import Router
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
@@ -29,6 +28,7 @@ from litestar.openapi.spec import (
 )
 
 from onshi.devices.signing import JOSE_MEDIA_TYPE, SIGNATURE_HEADER
+from onshi.web.api.openapi_doc import ApiJsonRenderPlugin
 
 SCHEMA_PATH: Final = "/api/v1/schema"
 SECURITY_SCHEME: Final = "deviceSignature"
@@ -102,7 +102,7 @@ def api_openapi_config() -> OpenAPIConfig:
                 )
             }
         ),
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[ApiJsonRenderPlugin()],
         openapi_router=Router(
             path=SCHEMA_PATH,
             route_handlers=[],

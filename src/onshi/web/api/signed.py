@@ -44,6 +44,7 @@ from onshi.clock import Clock
 from onshi.devices.signing import (
     DEFAULT_POLICY,
     JOSE_MEDIA_TYPE,
+    MAX_TOKEN_LENGTH,
     SIGNATURE_HEADER,
     DevicePrincipal,
     SignaturePolicy,
@@ -54,6 +55,7 @@ from onshi.devices.signing import (
 from onshi.errors import DomainError
 
 UNSIGNED: Final = "unsigned"
+MAX_TOKEN_OPT: Final = "max_token_length"  # noqa: S105 - a handler opt name
 POLICY_STATE_KEY: Final = "device_signature_policy"
 _SCOPE_KEY: Final = "onshi.signed_request"
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
@@ -79,9 +81,18 @@ def _verify_in_transaction(  # noqa: PLR0917 - called through functools.partial
     token: bytes | str,
     method: str,
     path: str,
+    max_token_length: int = MAX_TOKEN_LENGTH,
 ) -> SignedRequest:
     with factory() as db, db.begin():
-        return verify_device_request(db, clock, token, method=method, path=path, policy=policy)
+        return verify_device_request(
+            db,
+            clock,
+            token,
+            method=method,
+            path=path,
+            policy=policy,
+            max_token_length=max_token_length,
+        )
 
 
 async def device_request_guard(
@@ -113,6 +124,8 @@ async def device_request_guard(
             token,
             method,
             connection.scope["path"],
+            # a route may allow a larger signed request (一括照会): opt={"max_token_length": n}
+            int(handler.opt.get(MAX_TOKEN_OPT, MAX_TOKEN_LENGTH)),
         )
     )
     connection.scope.setdefault("state", {})[_SCOPE_KEY] = signed
