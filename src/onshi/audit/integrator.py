@@ -273,6 +273,7 @@ class Integrator:
 
     def run(self) -> None:
         connection: Connection | None = None
+        failures = 0
         while not self._stop.is_set():
             try:
                 if connection is None:
@@ -284,14 +285,17 @@ class Integrator:
                     integrate_pending(
                         connection, self.identity, self.clock, export=self.export, limit=self.limit
                     )
+                failures = 0
             except Exception:
-                log.exception("tlog integrator: batch failed; retrying")
+                failures += 1
+                log.exception("tlog integrator: batch failed (%d in a row); retrying", failures)
                 self.leader.clear()
                 self.election.release()
                 if connection is not None:
                     connection.invalidate()
                     connection.close()
                     connection = None
-            self._stop.wait(self.interval)
+            # Back off while failing (the database down, not migrated): at most every 30 s.
+            self._stop.wait(min(30.0, self.interval * 2 ** min(failures, 10)))
         if connection is not None:
             connection.close()
