@@ -3,12 +3,14 @@ vpcd virtual reader, a VIRTUAL My Number card made from the portal's development
 (``onshi dev-pki issue`` → ``reader-bridge virtual-card create``), the patient kiosk driven in
 Chromium, and the reception screen of the demo clinic showing the result live.
 
-1. PIN path: the card is not yet registered, so the kiosk offers 利用登録 (insurance details on
-   its keypad, then the PIN), then verifies by PIN; the result appears on /clinic/reception.
+1. PIN path: the card is not yet registered, so after the PIN and the consents the kiosk offers
+   利用登録 (card + PIN + consent: nothing typed; J-LIS names the card's holder); the patient
+   agrees and the same visit ends with the verdict: one PIN entry, one consent round. The
+   result appears on /clinic/reception.
 2. 目視 path: the institution admin switches the reader to 目視確認 on /clinic/devices; the
    kiosk says staff will confirm, a clerk clicks 確認 on the reception screen, the kiosk shows
    the verdict.
-axe runs on every kiosk screen reached.
+axe runs on every kiosk screen reached, and at 1024×768 no button is below the fold.
 """
 
 from __future__ import annotations
@@ -144,10 +146,7 @@ def desk(
         env,
     )  # fmt: skip
 
-    issued = server.cli(
-        "dev-pki", "issue", "--person", f"e2e-bridge-{person['number']}",
-        "--birth-date", person["birth_date"],
-    )  # fmt: skip
+    issued = server.cli("dev-pki", "issue", "--resident-id", str(person["resident_id"]))
     card_id = issued.split()[0]
     card_dir = work / "card"
     _run(
@@ -217,28 +216,33 @@ def _consents_and_limit(page: Page) -> None:
         page.locator(f"input[name={kind}][value='1']").check()
     for kind in ("consent_clinical", "consent_surgery"):
         page.locator(f"input[name={kind}][value='0']").check()
+    _no_button_below_the_fold(page)
     page.get_by_role("button", name="次へ").click()
     _step(page, "limit")
+    _no_button_below_the_fold(page)
     page.get_by_role("button", name="提供する", exact=True).click()
 
 
-def _register(kiosk: Page, person: dict[str, Any]) -> None:
-    """利用登録 at the kiosk: insurance details on the keypad screen, then the PIN."""
+def _no_button_below_the_fold(page: Page) -> None:
+    """Every visible button (and the PIN field) lies inside the 1024×768 viewport."""
+    below = page.evaluate(
+        """() => [...document.querySelectorAll('button, input:not([type=hidden])')]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => el.getBoundingClientRect().bottom > window.innerHeight)
+            .map((el) => el.textContent.trim() || el.name || el.id)"""
+    )
+    assert below == [], (
+        f"below the fold at 1024×768 on {page.locator('body').get_attribute('data-step')}: {below}"
+    )
+
+
+def _register(kiosk: Page) -> None:
+    """利用登録 at the kiosk: the patient only agrees (no numbers, no second PIN)."""
     _step(kiosk, "register_intro")
+    expect(kiosk.locator("input:not([type=hidden])")).to_have_count(0)  # nothing to type
     assert_accessible(kiosk)
-    kiosk.get_by_role("button", name="利用登録をする").click()
-    _step(kiosk, "register_form")
-    kiosk.locator("#insurer_number").fill(person["insurer_number"])
-    kiosk.locator("#symbol").fill(person["symbol"] or "")
-    kiosk.locator("#number").fill(person["number"])
-    kiosk.locator("#branch").fill(person["branch"] or "")
-    kiosk.locator("#birth_date").fill(person["birth_date"].replace("-", ""))
-    assert_accessible(kiosk)
-    kiosk.get_by_role("button", name="次へ").click()
-    _step(kiosk, "register_pin")
-    _type_pin(kiosk, PIN)
-    _step(kiosk, "registered")
-    kiosk.get_by_role("button", name="次へ").click()
+    _no_button_below_the_fold(kiosk)
+    kiosk.get_by_role("button", name="同意して利用登録する").click()
 
 
 def test_pin_path_with_registration_shows_on_the_reception_screen(
@@ -253,10 +257,12 @@ def test_pin_path_with_registration_shows_on_the_reception_screen(
     try:
         _step(kiosk, "choose_method")
         assert_accessible(kiosk)
+        _no_button_below_the_fold(kiosk)
         kiosk.get_by_role("button", name="暗証番号").click()
         _step(kiosk, "pin")
         expect(kiosk.locator("#tries")).to_contain_text("残り3回")
         assert_accessible(kiosk)
+        _no_button_below_the_fold(kiosk)
         _type_pin(kiosk, "9999")
         expect(kiosk.locator("#tries")).to_contain_text("残り2回")
         expect(kiosk.locator(".notice")).to_contain_text("暗証番号が違います")
@@ -264,19 +270,17 @@ def test_pin_path_with_registration_shows_on_the_reception_screen(
         kiosk.locator("#pin").press("Enter")
         _step(kiosk, "consent")
         assert_accessible(kiosk)
+        _no_button_below_the_fold(kiosk)
         _consents_and_limit(kiosk)
 
-        # Not yet registered for insurance use: 利用登録 at the kiosk.
-        _register(kiosk, desk.person)
-
-        _step(kiosk, "choose_method")
-        kiosk.get_by_role("button", name="暗証番号").click()
-        _type_pin(kiosk, PIN)
-        _consents_and_limit(kiosk)
+        # Not yet registered for insurance use: 利用登録 in the same visit, then the verdict.
+        _register(kiosk)
         _step(kiosk, "done")
         expect(kiosk.locator("#verdict")).to_have_text("有効")
         expect(kiosk.locator("#verdict")).to_have_attribute("data-result-code", "1")
+        expect(kiosk.locator(".notice")).to_contain_text("利用登録が完了しました")
         assert_accessible(kiosk)
+        _no_button_below_the_fold(kiosk)
 
         kiosk.get_by_role("button", name="English").click()
         expect(kiosk.locator("html")).to_have_attribute("lang", "en")

@@ -5,8 +5,8 @@ axe.
 The shared e2e server does not trust any JPKI CA, so this module runs its own server on a copy
 of the seeded demo nation, trusting a development PKI made for the test. The reader is paired the
 way a clinic does it (the institution admin's pairing code on /clinic/devices), and signs like
-reader_bridge (tests/device_client.py); the card is a development-PKI card linked (利用登録) to
-a demo person with a current qualification.
+reader_bridge (tests/device_client.py); the card is a development-PKI card issued to a demo
+person's SIMULATED J-LIS resident record and linked (利用登録) through J-LIS's answer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -77,28 +77,33 @@ def _page_on(browser: Browser, context_args: dict[str, Any], server: OnshiServer
 
 
 def _demo_person(server: OnshiServer, login_id: str) -> dict[str, Any]:
-    """A person with a current, 5-item-matched qualification (not one of the demo staff)."""
+    """A person with one member record, current and linked (not one of the demo staff), and
+    their SIMULATED J-LIS resident record (cards are issued to it); the name is the member
+    record's (what the answer shows)."""
     rows = server.query(
-        "SELECT p.family_name, p.given_name, p.birth_date, i.number, q.symbol, q.number, "
-        "q.branch FROM qualifications q JOIN persons p ON p.id = q.person_id "
+        "SELECT q.name, '', q.birth_date, i.number, q.symbol, q.number, "
+        "q.branch, r.id FROM qualifications q JOIN member_links l ON l.qualification_id = q.id "
         "JOIN insurers i ON i.id = q.insurer_id "
-        "WHERE q.lost_on IS NULL AND q.five_item_status = 'matched' "
-        "AND (SELECT count(*) FROM qualifications o WHERE o.person_id = p.id) = 1 "
-        "ORDER BY p.id LIMIT 1"
+        "JOIN persons p ON p.id = l.person_id "
+        "JOIN sim_jlis_residents r ON r.my_number_hash = p.my_number_hash "
+        "WHERE q.lost_on IS NULL AND l.ended_at IS NULL AND l.status = 'linked' "
+        "AND (SELECT count(*) FROM member_links o WHERE o.person_id = l.person_id) = 1 "
+        "ORDER BY l.person_id LIMIT 1"
     )
     assert rows, "the seeded nation has no person with a current qualification"
-    family, given, birth, insurer_number, symbol, number, branch = rows[0]
+    name, _unused, birth, insurer_number, symbol, number, branch, resident_id = rows[0]
     institution = server.query(
         "SELECT institution_id FROM staff_accounts WHERE login_id = ?", login_id
     )[0][0]
     return {
-        "name": f"{family}\u3000{given}",
+        "name": str(name),
         "birth_date": str(birth)[:10],
         "insurer_number": str(insurer_number),
         "symbol": symbol,
         "number": str(number),
         "branch": branch,
         "institution_id": institution,
+        "resident_id": resident_id,
     }
 
 
@@ -141,11 +146,12 @@ def test_a_card_verification_appears_live_on_the_reception_screen(
     admin.context.close()
     key = DeviceKey.generate(SystemClock())
     pki = DevelopmentPKI(server.data_dir / "dev-pki")
-    card = pki.issue(
-        person=f"e2e-{person['number']}",
-        birth_date=date.fromisoformat(person["birth_date"]),
-        issued_on=today_jst(SystemClock()) - timedelta(days=30),
-    )
+    issued_on = today_jst(SystemClock()) - timedelta(days=30)
+    issued = server.cli(
+        "dev-pki", "issue", "--resident-id", str(person["resident_id"]),
+        "--issued-on", issued_on.isoformat(),
+    )  # fmt: skip
+    card = pki.card(issued.split()[0])
     with httpx.Client(base_url=server.direct_url, timeout=10) as api:
         paired = api.post(
             "/api/v1/devices/pair",
@@ -154,7 +160,7 @@ def test_a_card_verification_appears_live_on_the_reception_screen(
         assert paired.status_code == 201, paired.text
         key.device_id = int(paired.json()["device_id"])
 
-        # 利用登録: link the card to the person (PIN signature + 記号番号 + 生年月日).
+        # 利用登録: the PIN-proved certificate only; the portal asks J-LIS for its holder.
         challenge = key.signed_post(api, "/api/v1/verifications/challenges", {}).json()
         link = key.signed_post(
             api,
@@ -162,13 +168,6 @@ def test_a_card_verification_appears_live_on_the_reception_screen(
             {
                 "challenge_id": challenge["challenge_id"],
                 **_card_fields(pki, card, challenge["challenge"]),
-                "person": {
-                    "insurer_number": person["insurer_number"],
-                    "symbol": person["symbol"],
-                    "number": person["number"],
-                    "branch": person["branch"],
-                    "birth_date": person["birth_date"],
-                },
             },
         )
         assert link.status_code in (200, 201), link.text

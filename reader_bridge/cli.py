@@ -2,7 +2,8 @@
 
     reader-bridge pair --portal URL --code CODE --label 受付1 [--config FILE]
     reader-bridge run [--config FILE] [--virtual-reader [--virtual-card DIR]]
-    reader-bridge virtual-card create --from-dev-pki DIR --card ID --pin 1234 --out DIR
+    reader-bridge virtual-card create --from-dev-pki DIR --card ID --pin 1234 [--sign-pin PIN]
+                                      --out DIR
     reader-bridge virtual-card insert --vpcd-port P DIR     (stays attached until removed)
     reader-bridge virtual-card remove DIR
 
@@ -57,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--from-dev-pki", type=Path, required=True, help="dev-pki directory")
     create.add_argument("--card", required=True, help="card id (onshi dev-pki list)")
     create.add_argument("--pin", required=True, help="the card's 4-digit PIN")
+    create.add_argument(
+        "--sign-pin",
+        default=None,
+        help="signature PIN, 6-16 upper-case letters and digits (default ONSHI2026)",
+    )
     create.add_argument("--out", type=Path, required=True, help="card directory to write")
     insert = card_sub.add_parser("insert", help="put the card on a vpcd reader (foreground)")
     insert.add_argument("--vpcd-port", type=int, required=True, help="vpcd slot port (loopback)")
@@ -192,7 +198,10 @@ def cmd_run(args: argparse.Namespace, config: BridgeConfig) -> int:
 
 
 def cmd_virtual_card(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from reader_bridge.virtual_card import VirtualJpkiCard
+    from reader_bridge.virtual_signature import DEFAULT_SIGN_PIN, SignatureSide
 
     if args.card_command == "create":
         source = args.from_dev_pki / "cards" / args.card
@@ -201,6 +210,10 @@ def cmd_virtual_card(args: argparse.Namespace) -> int:
             return 1
         try:
             card = VirtualJpkiCard.load(source, ca_path=args.from_dev_pki / "ca.pem", pin=args.pin)
+            if args.sign_pin is not None or card.signature is None:
+                card.signature = SignatureSide.generate(
+                    dt.datetime.now(dt.UTC), pin=args.sign_pin or DEFAULT_SIGN_PIN
+                )
         except ValueError as exc:
             print(f"virtual-card: {exc}", file=sys.stderr)
             return 1

@@ -11,6 +11,7 @@ from reader_bridge.portal import PortalError, PortalUnavailableError
 
 #: The portal no longer knows this reader: the kiosk shows only "not registered".
 DEVICE_GONE_CODES = frozenset({"device.revoked", "device.unknown"})
+SERVICE_UNAVAILABLE = "service.unavailable"
 _TIMED_OUT_CODES = frozenset({"challenge.expired", "challenge.used", "challenge.unknown"})
 
 
@@ -27,8 +28,10 @@ def portal_error_texts(exc: PortalError) -> tuple[Text, Text | None]:
         return message("error.certificate_revoked"), None
     if exc.code in _TIMED_OUT_CODES:
         return message("error.timed_out"), None
-    if isinstance(exc, PortalUnavailableError):
-        return exc.message, None
+    if isinstance(exc, PortalUnavailableError) or exc.code == SERVICE_UNAVAILABLE:
+        # the portal could not answer (down, unreachable, its database locked): never a verdict,
+        # only what the patient can show instead
+        return message("error.not_verified"), message("error.not_verified_fallback")
     return exc.message, message("error.go_to_counter")
 
 

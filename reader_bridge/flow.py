@@ -9,7 +9,8 @@ anything with the `Portal` methods (`reader_bridge.portal.PortalClient`, or a fa
 ③ face capture (face matcher) or PIN pad (card VERIFY, wrong PIN counts down, 3 lock)
 ④ consents (four kinds, or one 包括同意) ⑤ 限度額 (when the rule is on)
 ⑥ submission → the verdict; 目視: wait for staff (poll) → the verdict.
-`card.not_registered` → 利用登録 here: insurance details, PIN, `POST /api/v1/card-links`.
+`card.not_registered` → 利用登録 here, in the same visit (`reader_bridge.registration`): the
+patient's consent, nothing typed, one PIN entry and one consent round in all.
 
 Taking the card away at any point resets to ① (the session's generation changes, so a late
 answer from the card or the portal is dropped). Nothing about the patient is kept after that,
@@ -46,24 +47,18 @@ from reader_bridge.jpki import PIN_MAX_TRIES, JpkiCard, validate_pin
 from reader_bridge.messages import Text, message
 from reader_bridge.portal import PortalError, PortalUnavailableError, b64u
 from reader_bridge.readers.base import CardEvent, CardEventKind, Reader
+from reader_bridge.registration import RegistrationSteps
 from reader_bridge.screen_board import ScreenBoard
-from reader_bridge.screens import (
-    CONSENT_KINDS,
-    FlowError,
-    Portal,
-    Screen,
-    Step,
-    registration_fields,
-)
+from reader_bridge.screens import CONSENT_KINDS, FlowError, Portal, Screen, Step
 from reader_bridge.session import CardSession, verdict_screen
 
 LOG = logging.getLogger(__name__)
 
 #: Screens that end a patient's turn: 終了 (or taking the card away) goes back to ①.
-FINAL_STEPS = frozenset({Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTERED})
+FINAL_STEPS = frozenset({Step.DONE, Step.ERROR, Step.PIN_LOCKED, Step.REGISTER_INTRO})
 
 
-class KioskFlow:
+class KioskFlow(RegistrationSteps):
     def __init__(
         self,
         reader: Reader,
@@ -110,7 +105,6 @@ class KioskFlow:
                 base,
                 mode=self._session.status.mode,
                 rules=self._session.status.consent_rules,
-                registration=dict(self._session.person),
             )
         self._board.publish(replace(base, step=step, **changes))
         LOG.info("kiosk step %s", step.value)
@@ -343,10 +337,12 @@ class KioskFlow:
             self._submit(session, provide)
 
     def _submit(self, session: CardSession, limit_info: bool | None) -> None:
+        session.limit_info = limit_info
         try:
             if session.challenge is None:  # face and 目視: the challenge is fetched now
                 session.challenge = self._portal.create_challenge()
             body = session.verification_request(session.challenge, limit_info)
+            session.challenge = None  # spent by this submission, whatever the answer
             outcome = self._portal.submit_verification(body)
         except PortalError as exc:
             self._portal_failure(exc)
@@ -368,7 +364,11 @@ class KioskFlow:
         LOG.info(
             "verification %s: result_code %s", body.get("verification_id"), body.get("result_code")
         )
-        self._show(Step.DONE, **verdict_screen(body))
+        screen = verdict_screen(body)
+        session = self._session
+        if session is not None and session.registered and screen["notice"] is None:
+            screen["notice"] = message("done.registered")
+        self._show(Step.DONE, **screen)
 
     def _poll_visual(self, generation: int, verification_id: str) -> None:
         deadline = self._monotonic() + self._visual_timeout
@@ -399,50 +399,6 @@ class KioskFlow:
                     self._error(message("error.visual_timeout"), None)
                     return
 
-    # -- 利用登録 -------------------------------------------------------------------------------
-
-    def start_registration(self) -> None:
-        with self._lock:
-            self._require(Step.REGISTER_INTRO)
-            self._show(Step.REGISTER_FORM)
-
-    def submit_registration(self, fields: Mapping[str, str]) -> None:
-        with self._lock:
-            session = self._require(Step.REGISTER_FORM)
-            person, bad = registration_fields(fields)
-            session.person = person
-            if bad:
-                notice = {
-                    lang: message("register.invalid")[lang].format(fields=", ".join(bad))
-                    for lang in ("ja", "en")
-                }
-                self._show(Step.REGISTER_FORM, notice=notice)
-                return
-            self._with_card(session, self._open_pin_pad, Step.REGISTER_PIN)
-
-    def enter_registration_pin(self, pin: str) -> None:
-        with self._lock:
-            session = self._require(Step.REGISTER_PIN)
-            self._pin_and_sign(session, pin, Step.REGISTER_PIN, self._link)
-
-    def _link(self, session: CardSession) -> None:
-        body = session.take_card_link_request()
-        try:
-            self._portal.link_card(body)
-        except PortalError as exc:
-            if exc.code == "card_link.no_match":
-                self._show(Step.REGISTER_FORM, error=exc.message)
-                return
-            self._portal_failure(exc)
-            return
-        LOG.info("card linked (利用登録)")
-        session.person = {}
-        self._show(Step.REGISTERED)
-
-    def continue_after_registration(self) -> None:
-        with self._lock:
-            self._start_choice(self._require(Step.REGISTERED))
-
     # -- failures -------------------------------------------------------------------------------
 
     def _with_card(
@@ -467,7 +423,10 @@ class KioskFlow:
             self._end_session()
             self._show(Step.DEVICE_NOT_REGISTERED, **device_gone_texts())
             return
-        if exc.code == "card.not_registered":
+        if exc.code == "card.not_registered" and self._session is not None:
+            if self._session.registered:  # linked just now, yet not found: do not loop
+                self._error(*portal_error_texts(exc))
+                return
             self._show(Step.REGISTER_INTRO)
             return
         self._error(*portal_error_texts(exc))

@@ -37,6 +37,15 @@ EF_AUTH_CERTIFICATE = 0x000A
 EF_AUTH_CA_CERTIFICATE = 0x000B
 EF_AUTH_PRIVATE_KEY = 0x0017
 EF_AUTH_PIN = 0x0018
+# The signature side (署名用電子証明書): its certificate is readable only after its own PIN. The
+# portal never uses it; standard PC/SC middleware binds to it, so the virtual card offers it.
+EF_SIGN_CERTIFICATE = 0x0001
+EF_SIGN_CA_CERTIFICATE = 0x0002
+EF_SIGN_PRIVATE_KEY = 0x001A
+EF_SIGN_PIN = 0x001B
+SIGN_PIN_MAX_TRIES = 5
+SIGN_PIN_MIN_LENGTH = 6
+SIGN_PIN_MAX_LENGTH = 16
 
 TOKEN_LENGTH = 0x20
 MY_NUMBER_CARD_TOKEN = "JPKIAPICCTOKEN2"  # noqa: S105 - a card type name, not a secret
@@ -252,11 +261,18 @@ __all__ = [
     "EF_AUTH_CERTIFICATE",
     "EF_AUTH_PIN",
     "EF_AUTH_PRIVATE_KEY",
+    "EF_SIGN_CA_CERTIFICATE",
+    "EF_SIGN_CERTIFICATE",
+    "EF_SIGN_PIN",
+    "EF_SIGN_PRIVATE_KEY",
     "EF_TOKEN",
     "JPKI_AID",
     "MY_NUMBER_CARD_TOKEN",
     "PIN_MAX_TRIES",
     "SHA256_DIGEST_INFO_PREFIX",
+    "SIGN_PIN_MAX_LENGTH",
+    "SIGN_PIN_MAX_TRIES",
+    "SIGN_PIN_MIN_LENGTH",
     "CardIdentity",
     "JpkiCard",
     "PinLockedError",

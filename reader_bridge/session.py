@@ -1,5 +1,6 @@
 """One patient's card session (from placing the card to taking it away) and what it sends to
-the portal: the verification submission (⑥) and the 利用登録 card link. Also what ⑥ shows for
+the portal: the verification submission (⑥) and the 利用登録 card link (certificate and
+signature only). Also what ⑥ shows for
 the portal's verdict. No HTTP and no card I/O here."""
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from reader_bridge.jpki import JpkiCard
 from reader_bridge.messages import Text, message
 from reader_bridge.portal import Challenge, DeviceStatus, b64u
 from reader_bridge.readers.base import Connection
-from reader_bridge.screens import FlowError
 
 FACE_ATTEMPTS = 3
 
@@ -30,7 +30,8 @@ class CardSession:
     proof: dict[str, Any] = field(default_factory=dict)
     consents: dict[str, bool] = field(default_factory=dict)
     face_attempts: int = FACE_ATTEMPTS
-    person: dict[str, str] = field(default_factory=dict)
+    limit_info: bool | None = None
+    registered: bool = False  # 利用登録 done in this visit
 
     def verification_request(self, challenge: Challenge, limit_info: bool | None) -> dict[str, Any]:
         """The body of `POST /api/v1/verifications` (目視 sends no proof)."""
@@ -44,19 +45,14 @@ class CardSession:
             "institution_patient_number": None,
         }
 
-    def take_card_link_request(self) -> dict[str, Any]:
-        """The body of `POST /api/v1/card-links`; the signed challenge is used up by it."""
-        if self.challenge is None:
-            raise FlowError("no challenge")
-        body = {
-            "challenge_id": self.challenge.challenge_id,
+    def card_link_request(self, challenge: Challenge, signature: bytes) -> dict[str, Any]:
+        """The body of `POST /api/v1/card-links`: the certificate and the card's signature over
+        the challenge, nothing typed (the portal asks J-LIS who holds the certificate)."""
+        return {
+            "challenge_id": challenge.challenge_id,
             "certificate": b64u(self.certificate),
-            "signature": self.proof["signature"],
-            "person": dict(self.person),
+            "signature": b64u(signature),
         }
-        self.challenge = None
-        self.proof = {}
-        return body
 
 
 def verdict_screen(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,20 +1,27 @@
 """A VIRTUAL My Number card: an emulator of the JPKI applet, for tests and demos only.
 
 It answers the same APDUs as the real applet byte for byte (SELECT by AID and EF, READ BINARY
-with offsets, VERIFY with a 3-try counter, COMPUTE DIGITAL SIGNATURE with PKCS#1 v1.5), either
+with offsets, VERIFY with a 3-try counter, COMPUTE DIGITAL SIGNATURE with PKCS#1 v1.5), for both
+key pairs of the applet: the user-authentication side the portal uses and the signature side
+(`reader_bridge.virtual_signature`) that standard PC/SC middleware binds to. It runs either
 in process (`InProcessReader`) or attached to vsmartcard's vpcd driver over TCP
 (`reader_bridge.vpcd.VpcdCardLink`), so the real pyscard → pcscd path can be exercised.
 
 A card can be saved to and loaded from a directory::
 
     cert.pem  user-authentication certificate      key.pem  its RSA private key (PKCS#8)
-    ca.pem    the issuing CA certificate           card.json {"pin": "1234", "tries_left": 3}
+    ca.pem    the issuing CA certificate           card.json {"pin": "1234", "tries_left": 3,
+    sign-cert.pem, sign-ca.pem, sign-key.pem                  "sign_pin": …, "sign_tries_left": 5}
+              the signature side
 
-The PIN counter is written back to card.json on every change, so a locked card stays locked.
+Both PIN counters are written back to card.json on every change, so a locked card stays locked.
+A card made or loaded without a signature side gets one the first time a host touches it (a
+fresh VIRTUAL pair with the documented default signature PIN), as if it had been issued so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import os
@@ -50,16 +57,41 @@ from reader_bridge.jpki import (
     EF_AUTH_CERTIFICATE,
     EF_AUTH_PIN,
     EF_AUTH_PRIVATE_KEY,
+    EF_SIGN_CA_CERTIFICATE,
+    EF_SIGN_CERTIFICATE,
+    EF_SIGN_PIN,
+    EF_SIGN_PRIVATE_KEY,
     EF_TOKEN,
     JPKI_AID,
     MY_NUMBER_CARD_TOKEN,
     PIN_MAX_TRIES,
     SHA256_DIGEST_INFO_PREFIX,
+    SIGN_PIN_MAX_LENGTH,
+    SIGN_PIN_MAX_TRIES,
+    SIGN_PIN_MIN_LENGTH,
     TOKEN_LENGTH,
 )
+from reader_bridge.virtual_signature import DEFAULT_SIGN_PIN, SignatureSide
 
 MY_NUMBER_CARD_ATR = bytes.fromhex("3BE000FF8131FE4514")
 CARD_STATE_FILE = "card.json"
+_APPLET_EFS = frozenset(
+    {
+        EF_TOKEN,
+        EF_AUTH_CERTIFICATE,
+        EF_AUTH_CA_CERTIFICATE,
+        EF_AUTH_PRIVATE_KEY,
+        EF_AUTH_PIN,
+        EF_SIGN_CERTIFICATE,
+        EF_SIGN_CA_CERTIFICATE,
+        EF_SIGN_PRIVATE_KEY,
+        EF_SIGN_PIN,
+    }
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class VirtualCard(Protocol):
@@ -101,7 +133,7 @@ def _pkcs1_v15_sign_raw(key: rsa.RSAPrivateKey, digest_info: bytes) -> bytes | N
 
 @dataclass
 class VirtualJpkiCard:
-    """A virtual My Number card with the JPKI applet (user-authentication side)."""
+    """A virtual My Number card with the JPKI applet (both sides)."""
 
     certificate_der: bytes
     ca_certificate_der: bytes
@@ -111,10 +143,12 @@ class VirtualJpkiCard:
     token: str = MY_NUMBER_CARD_TOKEN
     directory: Path | None = None  # where card.json is persisted, if loaded from / saved to disk
     atr: bytes = MY_NUMBER_CARD_ATR
+    signature: SignatureSide | None = None
     # session state, cleared at power on / reset
     _ap_selected: bool = field(default=False, init=False, repr=False)
     _current_ef: int | None = field(default=None, init=False, repr=False)
     _pin_verified: bool = field(default=False, init=False, repr=False)
+    _sign_pin_verified: bool = field(default=False, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -140,11 +174,14 @@ class VirtualJpkiCard:
         state_file = directory / CARD_STATE_FILE
         tries = PIN_MAX_TRIES
         token = MY_NUMBER_CARD_TOKEN
+        sign_pin, sign_tries = DEFAULT_SIGN_PIN, SIGN_PIN_MAX_TRIES
         if state_file.exists():
             state = json.loads(state_file.read_text(encoding="utf-8"))
             pin = str(state["pin"])
             tries = int(state.get("tries_left", PIN_MAX_TRIES))
             token = str(state.get("token", MY_NUMBER_CARD_TOKEN))
+            sign_pin = str(state.get("sign_pin", DEFAULT_SIGN_PIN))
+            sign_tries = int(state.get("sign_tries_left", SIGN_PIN_MAX_TRIES))
         elif pin is None:
             raise ValueError(f"{state_file} is missing and no PIN was given")
         return cls(
@@ -155,6 +192,7 @@ class VirtualJpkiCard:
             tries_left=tries,
             token=token,
             directory=directory,
+            signature=SignatureSide.load(directory, pin=sign_pin, tries_left=sign_tries),
         )
 
     def save(self, directory: Path) -> None:
@@ -172,13 +210,29 @@ class VirtualJpkiCard:
         key_file = directory / "key.pem"
         key_file.write_bytes(key_pem)
         key_file.chmod(0o600)
+        self._signature_side().save(directory)
         self.directory = directory
         self._persist_state()
+
+    def _signature_side(self) -> SignatureSide:
+        if self.signature is None:
+            self.signature = SignatureSide.generate(_now())
+            if self.directory is not None:
+                self.signature.save(self.directory)
+                self._persist_state()
+        return self.signature
 
     def _persist_state(self) -> None:
         if self.directory is None:
             return
-        state = {"pin": self.pin, "tries_left": self.tries_left, "token": self.token}
+        state: dict[str, object] = {
+            "pin": self.pin,
+            "tries_left": self.tries_left,
+            "token": self.token,
+        }
+        if self.signature is not None:
+            state["sign_pin"] = self.signature.pin
+            state["sign_tries_left"] = self.signature.tries_left
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".card-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(state, handle)
@@ -198,6 +252,7 @@ class VirtualJpkiCard:
         self._ap_selected = False
         self._current_ef = None
         self._pin_verified = False
+        self._sign_pin_verified = False
 
     # -- APDU processing ------------------------------------------------------------------------
 
@@ -226,13 +281,19 @@ class VirtualJpkiCard:
             return _status(SW_INS_NOT_SUPPORTED)
         return _status(SW_CLA_NOT_SUPPORTED)
 
-    def _files(self) -> dict[int, bytes]:
-        token = self.token.encode("ascii").ljust(TOKEN_LENGTH, b" ")
-        return {
-            EF_TOKEN: token,
-            EF_AUTH_CERTIFICATE: self.certificate_der,
-            EF_AUTH_CA_CERTIFICATE: self.ca_certificate_der,
-        }
+    def _file(self, ef: int) -> bytes | None:
+        """The content of a readable EF (None for keys and PINs)."""
+        if ef == EF_TOKEN:
+            return self.token.encode("ascii").ljust(TOKEN_LENGTH, b" ")
+        if ef == EF_AUTH_CERTIFICATE:
+            return self.certificate_der
+        if ef == EF_AUTH_CA_CERTIFICATE:
+            return self.ca_certificate_der
+        if ef == EF_SIGN_CERTIFICATE:
+            return self._signature_side().certificate_der
+        if ef == EF_SIGN_CA_CERTIFICATE:
+            return self._signature_side().ca_certificate_der
+        return None
 
     def _select(self, c: CommandAPDU) -> bytes:
         if c.p2 not in (0x0C, 0x00):
@@ -247,11 +308,7 @@ class VirtualJpkiCard:
             if len(c.data) != 2:
                 return _status(SW_WRONG_LENGTH)
             ef = int.from_bytes(c.data, "big")
-            if not self._ap_selected or ef not in (
-                *self._files(),
-                EF_AUTH_PRIVATE_KEY,
-                EF_AUTH_PIN,
-            ):
+            if not self._ap_selected or ef not in _APPLET_EFS:
                 return _status(SW_FILE_NOT_FOUND)
             self._current_ef = ef
             return _status(SW_OK)
@@ -264,7 +321,9 @@ class VirtualJpkiCard:
             return _status(SW_WRONG_P1P2)
         if self._current_ef is None:
             return _status(SW_NO_CURRENT_EF)
-        content = self._files().get(self._current_ef)
+        if self._current_ef == EF_SIGN_CERTIFICATE and not self._sign_pin_verified:
+            return _status(SW_SECURITY_STATUS_NOT_SATISFIED)  # holds the 4 basic items
+        content = self._file(self._current_ef)
         if content is None:  # key or PIN EF
             return _status(SW_INCOMPATIBLE_FILE)
         offset = (c.p1 << 8) | c.p2
@@ -279,17 +338,22 @@ class VirtualJpkiCard:
     def _verify(self, c: CommandAPDU) -> bytes:
         if c.p1 != 0x00 or c.p2 != 0x80:
             return _status(SW_WRONG_P1P2)
-        if self._current_ef != EF_AUTH_PIN:
-            return _status(SW_NO_CURRENT_EF)
+        if self._current_ef == EF_AUTH_PIN:
+            return self._verify_auth_pin(c.data)
+        if self._current_ef == EF_SIGN_PIN:
+            return self._verify_sign_pin(c.data)
+        return _status(SW_NO_CURRENT_EF)
+
+    def _verify_auth_pin(self, data: bytes) -> bytes:
         if self.tries_left == 0:
             return _status(SW_PIN_BLOCKED)
-        if not c.data:  # status query
+        if not data:  # status query
             if self._pin_verified:
                 return _status(SW_OK)
             return _status(0x63C0 | self.tries_left)
-        if len(c.data) != 4:
+        if len(data) != 4:
             return _status(SW_WRONG_LENGTH)
-        if hmac.compare_digest(c.data, self.pin.encode("ascii")):
+        if hmac.compare_digest(data, self.pin.encode("ascii")):
             self._pin_verified = True
             if self.tries_left != PIN_MAX_TRIES:
                 self.tries_left = PIN_MAX_TRIES
@@ -300,22 +364,47 @@ class VirtualJpkiCard:
         self._persist_state()
         return _status(0x63C0 | self.tries_left)
 
+    def _verify_sign_pin(self, data: bytes) -> bytes:
+        side = self._signature_side()
+        if side.tries_left == 0:
+            return _status(SW_PIN_BLOCKED)
+        if not data:
+            if self._sign_pin_verified:
+                return _status(SW_OK)
+            return _status(0x63C0 | side.tries_left)
+        if not SIGN_PIN_MIN_LENGTH <= len(data) <= SIGN_PIN_MAX_LENGTH:
+            return _status(SW_WRONG_LENGTH)
+        if hmac.compare_digest(data, side.pin.encode("ascii")):
+            self._sign_pin_verified = True
+            if side.tries_left != SIGN_PIN_MAX_TRIES:
+                side.tries_left = SIGN_PIN_MAX_TRIES
+                self._persist_state()
+            return _status(SW_OK)
+        self._sign_pin_verified = False
+        side.tries_left -= 1
+        self._persist_state()
+        return _status(0x63C0 | side.tries_left)
+
     def _compute_signature(self, c: CommandAPDU) -> bytes:
         if c.p1 != 0x00 or c.p2 != 0x80:
             return _status(SW_WRONG_P1P2)
-        if self._current_ef != EF_AUTH_PRIVATE_KEY:
+        if self._current_ef == EF_AUTH_PRIVATE_KEY:
+            key, verified = self.private_key, self._pin_verified
+        elif self._current_ef == EF_SIGN_PRIVATE_KEY:
+            key, verified = self._signature_side().private_key, self._sign_pin_verified
+        else:
             return _status(SW_NO_CURRENT_EF)
-        if not self._pin_verified:
+        if not verified:
             return _status(SW_SECURITY_STATUS_NOT_SATISFIED)
         if not c.data:
             return _status(SW_WRONG_LENGTH)
         if len(c.data) == 51 and c.data.startswith(SHA256_DIGEST_INFO_PREFIX):
             # the usual case; same bytes as the generic path (PKCS#1 v1.5 is deterministic)
-            signature: bytes | None = self.private_key.sign(
+            signature: bytes | None = key.sign(
                 c.data[19:], padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
             )
         else:
-            signature = _pkcs1_v15_sign_raw(self.private_key, c.data)
+            signature = _pkcs1_v15_sign_raw(key, c.data)
         if signature is None:
             return _status(SW_WRONG_DATA)
         if c.le is not None and c.le < len(signature):

@@ -20,7 +20,6 @@ STEP_NUMBERS = {
     Step.AWAITING_STAFF: "⑥",
     Step.DONE: "⑥",
 }
-REGISTRATION_FIELDS = ("insurer_number", "symbol", "number", "branch", "birth_date")
 
 
 class Page:
@@ -151,7 +150,9 @@ class Page:
             for kind in kinds
         )
         return f'<p class="lead">{self.t("consent.body")}</p>' + self.form(
-            "consents", groups + self.button(self.t("button.next"), css="primary")
+            "consents",
+            groups + self.button(self.t("button.next"), css="primary"),
+            css="consent-form",
         )
 
     def _limit(self) -> str:
@@ -181,41 +182,8 @@ class Page:
     def _register_intro(self) -> str:
         return (
             f'<p class="lead">{self.t("register_intro.body")}</p>'
-            + self.action_button("register_start", "register.start", css="primary")
-            + self.action_button("finish", "button.cancel")
-        )
-
-    def _register_form(self) -> str:
-        values = self.screen.registration
-        numeric = {"insurer_number", "branch", "birth_date"}
-        fields = ""
-        for name in REGISTRATION_FIELDS:
-            mode = "numeric" if name in numeric else "text"
-            required = "" if name in ("branch", "symbol") else " required"
-            fields += (
-                f'<label for="{name}" class="field-label">{self.t(f"register.{name}")}</label>'
-                f'<input id="{name}" name="{name}" type="text" inputmode="{mode}" '
-                f'autocomplete="off" value="{escape(values.get(name, ""))}"{required}>'
-            )
-        keys = "".join(
-            f'<button type="button" class="key" data-key="{d}">{d}</button>' for d in "1234567890"
-        )
-        keys += (
-            '<button type="button" class="key" data-key="back" '
-            f'aria-label="{self.t("button.back")}">⌫</button>'
-        )
-        inner = (
-            fields
-            + f'<div class="keypad" data-target="focused">{keys}</div>'
-            + self.button(self.t("button.next"), css="primary")
-        )
-        return self.form("register", inner, css="register-form") + self.action_button(
-            "finish", "button.cancel"
-        )
-
-    def _registered(self) -> str:
-        return f'<p class="lead">{self.t("registered.body")}</p>' + self.action_button(
-            "registered_continue", "button.next", css="primary"
+            + self.action_button("register_consent", "register.consent", css="primary")
+            + self.action_button("finish", "register.decline")
         )
 
     def _error(self) -> str:

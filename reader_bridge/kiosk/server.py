@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from reader_bridge.flow import CONSENT_KINDS, FlowError, KioskFlow
-from reader_bridge.kiosk.render import REGISTRATION_FIELDS, render_page
+from reader_bridge.kiosk.render import render_page
 
 LOG = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
@@ -201,14 +201,10 @@ class KioskHandler(BaseHTTPRequestHandler):
             flow.set_consents({name: form[f"consent_{name}"] == "1" for name in names})
         elif action == "limit":
             flow.set_limit(form.get("provide") == "1")
-        elif action == "register_start":
-            flow.start_registration()
-        elif action == "register":
-            flow.submit_registration({name: form.get(name, "") for name in REGISTRATION_FIELDS})
+        elif action == "register_consent":
+            flow.consent_registration()
         elif action == "register_pin":
             flow.enter_registration_pin(form.get("pin", ""))
-        elif action == "registered_continue":
-            flow.continue_after_registration()
         elif action == "finish":
             flow.finish()
         elif action in ("sim_insert", "sim_remove") and self.kiosk.simulated_reader:

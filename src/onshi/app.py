@@ -29,6 +29,7 @@ from onshi.web.i18n import Catalogue
 from onshi.web.live import STATE_KEY as LIVE_STATE_KEY
 from onshi.web.live import build_broker, live_lifespan
 from onshi.web.middleware import CookieNames, WebContextConfig, WebContextMiddleware
+from onshi.web.proxies import ForwardedHeadersMiddleware, TrustedProxies, parse_networks
 from onshi.web.rendering import STATIC_DIR, build_template_environment
 from onshi.web.routes import CSRF_EXEMPT_PREFIXES, build_routers
 from onshi.web.security import security_headers_hook
@@ -45,7 +46,7 @@ def create_app(
     *,
     passwords: PasswordService | None = None,
 ) -> Litestar:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
     session_factory = make_session_factory(engine)
     the_clock = clock or SystemClock()
     catalogue = Catalogue.discover()
@@ -98,13 +99,17 @@ def create_app(
         guards=[audience_guard],
         middleware=[
             DefineMiddleware(
+                ForwardedHeadersMiddleware,
+                proxies=TrustedProxies(parse_networks(settings.trusted_proxies)),
+            ),
+            DefineMiddleware(
                 WebContextMiddleware,
                 config=WebContextConfig(
                     settings=settings,
                     resolve_session=resolve,
                     csrf_exempt_prefixes=CSRF_EXEMPT_PREFIXES,
                 ),
-            )
+            ),
         ],
         before_send=[security_headers_hook(settings)],
         exception_handlers=exception_handlers(),

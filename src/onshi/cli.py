@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from onshi.files import PRIVATE_UMASK
 from onshi.settings import Settings, SettingsError
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -58,6 +60,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from onshi.app import create_app
+    from onshi.web.proxies import UVICORN_OPTIONS
 
     if args.workers > 1:
         uvicorn.run(
@@ -66,8 +69,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             workers=args.workers,
-            proxy_headers=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            **UVICORN_OPTIONS,
         )
     else:
         uvicorn.run(
@@ -75,6 +78,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            **UVICORN_OPTIONS,
         )
     return 0
 
@@ -102,7 +106,7 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "dev-pki": CommandSpec(
         "development JPKI-like CA and card certificates (never for production)",
-        "onshi.pki.cli:dev_pki",
+        "onshi.jlis.dev_pki_cli:dev_pki",
         "onshi.pki.cli:configure",
     ),
     "migrate": CommandSpec(
@@ -129,6 +133,16 @@ COMMANDS: dict[str, CommandSpec] = {
     "serve": CommandSpec(
         "serve the web app with uvicorn", f"{_CLI}:serve", f"{_CLI}:_serve_options"
     ),
+    "simulated-jlis": CommandSpec(
+        "SIMULATED J-LIS resident registry: load residents from CSV",
+        "onshi.jlis.cli:simulated_jlis",
+        "onshi.jlis.cli:configure",
+    ),
+    "uptake": CommandSpec(
+        "uptake and use statistics: export open data (CSV/JSON), refresh the rollups",
+        "onshi.uptake.cli:uptake",
+        "onshi.uptake.cli:configure",
+    ),
 }
 
 
@@ -144,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(PRIVATE_UMASK)  # data files 0600, directories 0700 (src/onshi/files.py)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

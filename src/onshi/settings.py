@@ -5,6 +5,7 @@ Bad values fail at start-up with a message naming the variable; nothing is read 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from onshi.files import private_directory, private_file
+
 Environment = Literal["development", "test", "production"]
 _ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
 _MIN_SECRET_LENGTH = 32
@@ -20,6 +23,29 @@ _MIN_SECRET_LENGTH = 32
 
 class SettingsError(ValueError):
     """A configuration value is missing or malformed."""
+
+
+_LOOPBACK_IPS = frozenset({"127.0.0.1", "::1"})
+
+
+def canonical_public_origin(origin: str, environment: str) -> str:
+    """The one origin every printed link, staff URL and passkey uses.
+
+    Outside production a loopback IP origin (the development default ``http://127.0.0.1:8000``)
+    becomes ``localhost`` on the same port: browsers refuse an IP address as a WebAuthn relying
+    party, ``localhost`` reaches the same server, and a browser treats the two as different sites
+    (cookies, passkeys), so the app names only one of them. The trailing slash is dropped."""
+    from urllib.parse import urlsplit
+
+    trimmed = origin.rstrip("/")
+    try:
+        parts = urlsplit(trimmed)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:
+        return trimmed
+    if environment != "production" and hostname in _LOOPBACK_IPS:
+        return f"{parts.scheme}://localhost" + (f":{port}" if port else "")
+    return trimmed
 
 
 @dataclass(frozen=True)
@@ -47,7 +73,7 @@ class Settings:
     my_number_key: str = field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
-    public_origin: str = "http://127.0.0.1:8000"
+    public_origin: str = "http://localhost:8000"  # see canonical_public_origin
     secure_cookies: bool = True
     jpki_trust_anchors: tuple[Path, ...] = ()
     jpki_crls: tuple[Path, ...] = ()
@@ -72,12 +98,22 @@ class Settings:
     checkpoint_export: Path | None = None
     tlog_integrator: bool = True
     tlog_interval_ms: int = 200
+    # Longest wait for the database (a lock, a connection, the pool) before a request answers
+    # 503 service.unavailable instead of hanging (src/onshi/db/engine.py).
+    db_timeout_seconds: int = 5
+    # Addresses or networks of the reverse proxies (TLS terminators) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed (src/onshi/web/proxies.py); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
             raise SettingsError(
                 f"ONSHI_ENV must be one of {', '.join(_ENVIRONMENTS)}, not {self.environment!r}"
             )
+        # One public origin everywhere (frozen: set once, here).
+        object.__setattr__(
+            self, "public_origin", canonical_public_origin(self.public_origin, self.environment)
+        )
         for name in ("secret_key", "my_number_key"):
             value = getattr(self, name)
             if len(value) < _MIN_SECRET_LENGTH:
@@ -104,9 +140,36 @@ class Settings:
             raise SettingsError("ONSHI_TLOG_SIGNING_KEY is required in production")
         if not 10 <= self.tlog_interval_ms <= 60000:
             raise SettingsError("ONSHI_TLOG_INTERVAL_MS must be between 10 and 60000")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"ONSHI_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from None
+        if self.environment == "production":
+            self._check_production_transport()
+        if not 1 <= self.db_timeout_seconds <= 60:
+            raise SettingsError("ONSHI_DB_TIMEOUT_SECONDS must be between 1 and 60")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
             if not path.is_file():
                 raise SettingsError(f"JPKI file not found: {path}")
+
+    def _check_production_transport(self) -> None:
+        """Production: browsers reach the portal over TLS only. Onshi itself serves plain HTTP,
+        so TLS is terminated by a reverse proxy, which must be trusted (otherwise every client
+        would share the proxy's address in the per-address limits, and the scheme is unknown)."""
+        if not self.uses_https:
+            raise SettingsError(
+                "ONSHI_PUBLIC_ORIGIN must be an https:// origin in production "
+                f"(not {self.public_origin!r}): terminate TLS at a reverse proxy listed in "
+                "ONSHI_TRUSTED_PROXIES"
+            )
+        if not self.trusted_proxies:
+            raise SettingsError(
+                "ONSHI_TRUSTED_PROXIES must name the TLS-terminating reverse proxy in "
+                "production (Onshi serves plain HTTP behind it)"
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -168,6 +231,10 @@ class Settings:
             ),
             tlog_integrator=_bool(env, "ONSHI_TLOG_INTEGRATOR", True),
             tlog_interval_ms=_int(env, "ONSHI_TLOG_INTERVAL_MS", 200),
+            db_timeout_seconds=_int(env, "ONSHI_DB_TIMEOUT_SECONDS", 5),
+            trusted_proxies=tuple(
+                part for part in env.get("ONSHI_TRUSTED_PROXIES", "").replace(",", " ").split()
+            ),
         )
 
 
@@ -183,15 +250,17 @@ def _development_secrets(data_dir: Path) -> dict[str, str]:
     """Development only: generate secrets once and keep them in the data directory."""
     path = data_dir / "development-secrets.json"
     if path.exists():
+        private_directory(data_dir)
+        private_file(path)
         stored: dict[str, str] = json.loads(path.read_text())
         return stored
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     generated = {
         "secret_key": secrets.token_urlsafe(48),
         "my_number_key": secrets.token_urlsafe(48),
     }
+    private_file(path)  # 0600 before the secrets are in it
     path.write_text(json.dumps(generated))
-    path.chmod(0o600)
     return generated
 
 

@@ -24,7 +24,6 @@ def issue_enrolment_url(
     """Issue a code in its own transaction; returns (URL, expiry in JST) or raises
     ``NotFoundError`` for an unknown person."""
     from onshi.accounts.enrolment import issue_enrolment_code
-    from onshi.accounts.passkeys import passkey_origin
     from onshi.clock import JST
     from onshi.db.engine import make_engine, make_session_factory
 
@@ -37,8 +36,7 @@ def issue_enrolment_url(
     finally:
         engine.dispose()
     expiry = issued.expires_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
-    origin = passkey_origin(settings.public_origin, settings.environment)
-    return issued.url(origin), expiry
+    return issued.url(settings.public_origin), expiry
 
 
 def patient_enrolment_code(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,7 +3,8 @@ patient-enrolment-code``) until the My Number card (JPKI) enrolment path arrives
 
 A code is 192 random bits shown once (in the enrolment URL); the database keeps only its SHA-256.
 It lasts 30 minutes and works once. Issuing a new code for a person closes that person's earlier
-open codes. Every issue is audited.
+open codes (the old link then says it was replaced, not that it expired). Every issue is
+audited.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ class EnrolmentCodeExpiredError(EnrolmentCodeError):
 
 class EnrolmentCodeUsedError(EnrolmentCodeError):
     code = "enrolment.code_used"
+
+
+class EnrolmentCodeSupersededError(EnrolmentCodeError):
+    """A newer code was issued for the person: this one was replaced, it did not run out."""
+
+    code = "enrolment.code_superseded"
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,7 @@ def issue_enrolment_code(
             PatientEnrolmentCode.used_at.is_(None),
             PatientEnrolmentCode.expires_at > now,
         )
-        .values(expires_at=now)
+        .values(expires_at=now, superseded_at=now)
     )
     code = secrets.token_urlsafe(CODE_BYTES)
     row = PatientEnrolmentCode(
@@ -182,5 +189,7 @@ def _find(db: Session, code: str | None) -> PatientEnrolmentCode:
 def _check_usable(row: PatientEnrolmentCode, now: datetime) -> None:
     if row.used_at is not None:
         raise EnrolmentCodeUsedError
+    if row.superseded_at is not None:
+        raise EnrolmentCodeSupersededError
     if row.expires_at <= now:
         raise EnrolmentCodeExpiredError

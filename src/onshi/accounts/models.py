@@ -61,6 +61,13 @@ class StaffAccount(IdMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     last_sign_in_at: Mapped[datetime | None]
+    # Manages the insurer's operator accounts (the insurer's counterpart of is_institution_admin;
+    # only insurer operators may hold it, checked by the services: adding a CHECK would rebuild
+    # the table on SQLite).
+    is_insurer_admin: Mapped[bool] = mapped_column(default=False)
+    # Set by a reset (temporary password): every page but the password change is closed.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime | None]
 
     __table_args__ = (
         *enum_checks(role=StaffRole),
@@ -133,6 +140,8 @@ class PatientEnrolmentCode(IdMixin, Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # Set when a newer code for the person closed this one (the page says "replaced").
+    superseded_at: Mapped[datetime | None]
 
 
 class WebSession(IdMixin, Base):
@@ -148,6 +157,8 @@ class WebSession(IdMixin, Base):
     last_seen_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     lang: Mapped[str] = mapped_column(String(5), default="ja")
+    # Password accepted, passkey (second factor) still to come: only that page is open.
+    second_factor_pending: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
         *enum_checks(subject_kind=SubjectKind),

@@ -49,6 +49,7 @@ from webauthn.helpers.structs import (
 )
 
 from onshi.errors import DomainError
+from onshi.settings import canonical_public_origin
 
 SUPPORTED_ALGORITHMS: tuple[COSEAlgorithmIdentifier, ...] = (
     COSEAlgorithmIdentifier.ECDSA_SHA_256,
@@ -88,6 +89,18 @@ class AuthenticationRejectedError(PasskeyError):
     code = "passkey.authentication_rejected"
 
 
+class WrongOriginError(PasskeyError):
+    """The browser ran the ceremony on another origin than the app's public origin (e.g. the
+    page was opened on ``127.0.0.1`` while passkeys belong to ``localhost``). The message names
+    the origin to use."""
+
+    code = "passkey.wrong_origin"
+
+    def __init__(self, expected: str, got: str) -> None:
+        super().__init__(f"origin {got[:100]!r}, expected {expected!r}")
+        self.params = {"origin": expected}
+
+
 class CloneDetectedError(AuthenticationRejectedError):
     """The authenticator's signature counter went backwards: two authenticators share the key."""
 
@@ -124,14 +137,10 @@ class RelyingParty:
 
 
 def passkey_origin(public_origin: str, environment: str) -> str:
-    """The origin patients must use for passkeys. Outside production a loopback IP origin
-    (the development default ``http://127.0.0.1:8000``) becomes ``localhost`` on the same port:
-    browsers refuse IP addresses as relying parties, and ``localhost`` reaches the same server."""
-    parts = urlsplit(public_origin)
-    if environment != "production" and parts.hostname in {"127.0.0.1", "::1"}:
-        port = f":{parts.port}" if parts.port is not None else ""
-        return f"{parts.scheme}://localhost{port}"
-    return public_origin.rstrip("/")
+    """The origin passkeys use: the app's one public origin (``Settings`` already holds it in
+    this form; a loopback IP outside production is named ``localhost``, see
+    :func:`onshi.settings.canonical_public_origin`)."""
+    return canonical_public_origin(public_origin, environment)
 
 
 def relying_party(public_origin: str, environment: str) -> RelyingParty:
@@ -224,6 +233,7 @@ def verify_registration(
 ) -> NewPasskey:
     """Check a ``navigator.credentials.create`` response. Raises
     :class:`RegistrationRejectedError` for anything wrong with it."""
+    _check_origin(rp, credential)
     try:
         parsed = _parse_registration(credential)
         verified = verify_registration_response(
@@ -251,14 +261,20 @@ def verify_registration(
     )
 
 
-def authentication_options(rp: RelyingParty, *, challenge: bytes) -> dict[str, Any]:
-    """``PublicKeyCredentialRequestOptions`` for discoverable credentials: no
-    ``allowCredentials``, so the authenticator offers the patient's passkey for this site."""
+def authentication_options(
+    rp: RelyingParty, *, challenge: bytes, allow_credential_ids: Sequence[bytes] = ()
+) -> dict[str, Any]:
+    """``PublicKeyCredentialRequestOptions``. Without ``allow_credential_ids`` (patients:
+    discoverable credentials) the authenticator offers its passkey for this site; a staff second
+    factor names the account's own credentials."""
     options = generate_authentication_options(
         rp_id=rp.id,
         challenge=challenge,
         timeout=CEREMONY_TIMEOUT_MS,
-        allow_credentials=[],
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=credential_id)
+            for credential_id in allow_credential_ids
+        ],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
     return options_to_json_dict(options)
@@ -296,6 +312,7 @@ def verify_authentication(
     count must be greater than the stored one; a count that did not grow means the key exists
     twice, so :class:`CloneDetectedError` is raised — but only after the signature has been
     verified, so that a forged response cannot lock a patient out."""
+    _check_origin(rp, assertion.credential.response.client_data_json)
     try:
         verified = verify_authentication_response(
             credential=assertion.credential,
@@ -331,6 +348,27 @@ def claimed_challenge(credential: str | Mapping[str, Any], *, registration: bool
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise error(f"clientDataJSON unreadable: {exc}") from exc
     return client_data.challenge
+
+
+def _claimed_origin(client_data_json: bytes) -> str | None:
+    try:
+        return str(parse_client_data_json(client_data_json).origin)
+    except (WebAuthnException, ValueError, KeyError, TypeError):
+        return None  # malformed: the library's own verification says so
+
+
+def _check_origin(rp: RelyingParty, credential: str | Mapping[str, Any] | bytes) -> None:
+    """Raise :class:`WrongOriginError` when the browser signed for another origin."""
+    if isinstance(credential, bytes):
+        claimed = _claimed_origin(credential)
+    else:
+        try:
+            data = json.loads(_as_json_text(credential))
+            claimed = _claimed_origin(base64url_to_bytes(data["response"]["clientDataJSON"]))
+        except (ValueError, KeyError, TypeError):
+            return
+    if claimed is not None and claimed != rp.origin:
+        raise WrongOriginError(rp.origin, claimed)
 
 
 def reported_sign_count(assertion: Assertion) -> int:

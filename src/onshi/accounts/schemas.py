@@ -27,6 +27,26 @@ class Principal:
     person_id: int | None = None
     is_institution_admin: bool = False
     emergency_permission: bool = False
+    is_insurer_admin: bool = False
+    # A restricted session (see ``restriction``): only the page that lifts it is open.
+    must_change_password: bool = False
+    second_factor_pending: bool = False
+    needs_passkey: bool = False
+
+    @property
+    def restriction(self) -> str | None:
+        """What this session must do before anything else: ``second_factor`` (give the
+        passkey), ``password`` (replace a temporary password), ``passkey`` (the institution
+        requires a passkey and the account has none), or None."""
+        if not self.is_staff:
+            return None
+        if self.second_factor_pending:
+            return "second_factor"
+        if self.must_change_password:
+            return "password"
+        if self.needs_passkey:
+            return "passkey"
+        return None
 
     @property
     def is_staff(self) -> bool:

@@ -2,11 +2,10 @@
 DB-backed browser sessions. Services flush, never commit (the request owns the transaction).
 
 Sign-in rate limit
-    Every attempt is a row in ``sign_in_attempts`` under two keys, ``login:<login id>`` and
-    ``ip:<client address>``, so the limit holds across workers. A key is locked when it has
-    ``attempts`` failures inside the last ``window_seconds``; for the login key only failures
-    after its last success count (for the address key every failure counts, so one good account
-    cannot reset an address that is guessing others). While locked the password is not checked.
+    :mod:`onshi.accounts.lockout`: a quick lock per (login, address), a lock per address across
+    logins, and a slow growing delay per login that applies only to addresses the login has
+    never signed in from, so a stranger cannot lock a clinic out. While locked the password is
+    not checked.
 
 Sessions
     The cookie holds 32 random bytes (URL-safe base64); the table holds their SHA-256. A session
@@ -20,16 +19,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from onshi.accounts import lockout
 from onshi.accounts.errors import AccountError, InvalidCredentialsError, SignInRateLimitedError
 from onshi.accounts.models import (
     CLINIC_ROLES,
     PatientAccount,
-    SignInAttempt,
     StaffAccount,
     StaffRole,
     SubjectKind,
@@ -37,21 +36,18 @@ from onshi.accounts.models import (
 )
 from onshi.accounts.passwords import PasswordService, check_password_policy
 from onshi.accounts.schemas import IssuedSession, Principal
+from onshi.accounts.staff_passkey_models import StaffPasskeyCredential
 from onshi.audit.models import ActorKind
 from onshi.audit.services import record_audit
 from onshi.clock import Clock
 from onshi.identity.models import Person
+from onshi.institutions.models import Institution
 
+SignInLimits = lockout.SignInLimits  # the settings' limits (kept here: the call interface)
 LOGIN_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 DISPLAY_NAME_MAX = 128
 # Touch last_seen_at at most this often (a write per request would serialise every page view).
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
-
-
-@dataclass(frozen=True)
-class SignInLimits:
-    attempts: int
-    window_seconds: int
 
 
 @dataclass(frozen=True)
@@ -129,72 +125,39 @@ def create_staff_account(
 # --- sign-in ------------------------------------------------------------------------------------
 
 
-def _attempt_keys(login: str, client_ip: str) -> tuple[str, str]:
-    return f"login:{login}"[:128], f"ip:{client_ip}"[:128]
-
-
-def _lock_until(
-    db: Session, key: str, now: datetime, limits: SignInLimits, *, reset_on_success: bool
-) -> datetime | None:
-    """When ``key`` may try again, or None when it is not locked."""
-    since = now - timedelta(seconds=limits.window_seconds)
-    if reset_on_success:
-        last_success = db.scalar(
-            select(func.max(SignInAttempt.attempted_at)).where(
-                SignInAttempt.key == key,
-                SignInAttempt.succeeded.is_(True),
-                SignInAttempt.attempted_at > since,
-            )
-        )
-        if last_success is not None:
-            since = last_success
-    failures = (
-        select(SignInAttempt.attempted_at)
-        .where(
-            SignInAttempt.key == key,
-            SignInAttempt.succeeded.is_(False),
-            SignInAttempt.attempted_at > since,
-        )
-        .order_by(SignInAttempt.attempted_at.desc())
-        .limit(limits.attempts)
-        .subquery()
-    )
-    row = db.execute(select(func.count(), func.min(failures.c.attempted_at))).one()
-    count, oldest = int(row[0]), row[1]
-    if count < limits.attempts or oldest is None:
-        return None
-    # The lock lifts when the oldest of the last `attempts` failures leaves the window.
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    lifted: datetime = oldest + timedelta(seconds=limits.window_seconds)
-    return lifted
-
-
 def check_sign_in_allowed(
     db: Session, clock: Clock, limits: SignInLimits, *, login_id: str, client_ip: str
 ) -> None:
-    """Raise :class:`SignInRateLimitedError` when the login id or the address is locked."""
+    """A plain window lock on ``login:<id>`` (reset by a success) and ``ip:<address>`` (every
+    failure counts). Patient passkey sign-in uses it with its own address namespace; staff
+    sign-in uses :mod:`onshi.accounts.lockout` (a stranger cannot lock a clinic out)."""
     now = clock.now()
-    login_key, ip_key = _attempt_keys(normalise_login_id(login_id), client_ip)
+    keys = lockout.attempt_keys(normalise_login_id(login_id), client_ip)
     locks = [
-        lock
-        for lock in (
-            _lock_until(db, login_key, now, limits, reset_on_success=True),
-            _lock_until(db, ip_key, now, limits, reset_on_success=False),
-        )
-        if lock is not None and lock > now
+        lockout.window_lock(
+            db,
+            keys.login,
+            now,
+            attempts=limits.attempts,
+            window_seconds=limits.window_seconds,
+            reset_on_success=True,
+        ),
+        lockout.window_lock(
+            db,
+            keys.address,
+            now,
+            attempts=limits.attempts,
+            window_seconds=limits.window_seconds,
+            reset_on_success=False,
+        ),
     ]
-    if locks:
-        retry_at = max(locks)
+    active = [lock for lock in locks if lock is not None and lock > now]
+    if active:
+        retry_at = max(active)
         raise SignInRateLimitedError(
             retry_at=retry_at,
             retry_after_seconds=max(1, int((retry_at - now).total_seconds() + 0.999)),
         )
-
-
-def _record_attempt(db: Session, now: datetime, keys: tuple[str, ...], succeeded: bool) -> None:
-    db.add_all(SignInAttempt(key=key, attempted_at=now, succeeded=succeeded) for key in keys)
-    db.flush()
 
 
 def authenticate(
@@ -210,9 +173,11 @@ def authenticate(
     """Check a staff sign-in. Every outcome is recorded (attempt rows and an audit event) in the
     caller's transaction, so the caller must commit on failure too (answer, don't raise)."""
     login = normalise_login_id(login_id)[:64]
-    keys = _attempt_keys(login, client_ip)
+    keys = lockout.attempt_keys(login, client_ip)
+    now = clock.now()
+    known = lockout.known_address(db, keys, now)
     try:
-        check_sign_in_allowed(db, clock, limits, login_id=login, client_ip=client_ip)
+        lockout.check_allowed(db, now, limits, keys, known=known)
     except SignInRateLimitedError as locked:
         record_audit(
             db,
@@ -227,9 +192,8 @@ def authenticate(
         raise
     account = db.scalar(select(StaffAccount).where(StaffAccount.login_id == login))
     ok = passwords.verify(account.password_hash if account else None, password)
-    now = clock.now()
     if account is None or not ok or not account.active:
-        _record_attempt(db, now, keys, succeeded=False)
+        lockout.record(db, now, keys, succeeded=False, known=known)
         record_audit(
             db,
             clock,
@@ -250,7 +214,7 @@ def authenticate(
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash(password)
     account.last_sign_in_at = now
-    _record_attempt(db, now, keys, succeeded=True)
+    lockout.record(db, now, keys, succeeded=True, known=known)
     record_audit(
         db,
         clock,
@@ -280,6 +244,7 @@ def create_session(
     subject_kind: SubjectKind,
     subject_id: int,
     lang: str = "ja",
+    second_factor_pending: bool = False,
 ) -> IssuedSession:
     now = clock.now()
     token = secrets.token_urlsafe(32)
@@ -292,6 +257,7 @@ def create_session(
         last_seen_at=now,
         revoked_at=None,
         lang=lang if lang in {"ja", "en"} else "ja",
+        second_factor_pending=second_factor_pending,
     )
     db.add(session)
     db.flush()
@@ -310,6 +276,24 @@ def revoke_session(db: Session, clock: Clock, token: str | None) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def revoke_account_sessions(
+    db: Session, clock: Clock, account_id: int, *, keep_session_id: int | None = None
+) -> int:
+    """End every live session of a staff account (disable, reset, role or permission change,
+    own password change: all but ``keep_session_id``). Returns how many ended; an open live
+    stream notices at its next session check."""
+    query = update(WebSession).where(
+        WebSession.subject_kind == SubjectKind.STAFF,
+        WebSession.subject_id == account_id,
+        WebSession.revoked_at.is_(None),
+    )
+    if keep_session_id is not None:
+        query = query.where(WebSession.id != keep_session_id)
+    result = db.execute(query.values(revoked_at=clock.now()).execution_options(
+        synchronize_session=False))  # fmt: skip
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def rotate_session(
     db: Session,
     clock: Clock,
@@ -319,11 +303,18 @@ def rotate_session(
     subject_kind: SubjectKind,
     subject_id: int,
     lang: str = "ja",
+    second_factor_pending: bool = False,
 ) -> IssuedSession:
     """Sign-in: revoke whatever session the browser had and issue a fresh token."""
     revoke_session(db, clock, old_token)
     return create_session(
-        db, clock, policy, subject_kind=subject_kind, subject_id=subject_id, lang=lang
+        db,
+        clock,
+        policy,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        lang=lang,
+        second_factor_pending=second_factor_pending,
     )
 
 
@@ -351,8 +342,21 @@ def sign_in_staff(
         subject_kind=SubjectKind.STAFF,
         subject_id=account.id,
         lang=lang,
+        # A staff member with a passkey always gives it too (second factor).
+        second_factor_pending=has_staff_passkey(db, account.id),
     )
     return account, issued
+
+
+def has_staff_passkey(db: Session, account_id: int) -> bool:
+    return (
+        db.scalar(
+            select(StaffPasskeyCredential.id)
+            .where(StaffPasskeyCredential.staff_account_id == account_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def sign_out(db: Session, clock: Clock, principal: Principal | None, token: str | None) -> None:
@@ -407,6 +411,14 @@ def _principal_for(db: Session, session: WebSession) -> Principal | None:
         account = db.get(StaffAccount, session.subject_id)
         if account is None or not account.active:
             return None
+        needs_passkey = False
+        if account.institution_id is not None and not session.second_factor_pending:
+            required = db.scalar(
+                select(Institution.require_staff_second_factor).where(
+                    Institution.id == account.institution_id
+                )
+            )
+            needs_passkey = bool(required) and not has_staff_passkey(db, account.id)
         return Principal(
             session_id=session.id,
             subject_kind=SubjectKind.STAFF,
@@ -418,6 +430,10 @@ def _principal_for(db: Session, session: WebSession) -> Principal | None:
             insurer_id=account.insurer_id,
             is_institution_admin=account.is_institution_admin,
             emergency_permission=account.emergency_permission,
+            is_insurer_admin=account.is_insurer_admin,
+            must_change_password=account.must_change_password,
+            second_factor_pending=session.second_factor_pending,
+            needs_passkey=needs_passkey,
         )
     row = db.execute(
         select(PatientAccount.id, PatientAccount.person_id, Person.family_name, Person.given_name)

@@ -6,7 +6,6 @@ the web layer supplies from its catalogue, so this module holds no wording.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -15,6 +14,7 @@ from typing import Any, Final
 
 from onshi.batch.models import BatchInquiry
 from onshi.batch.queries import ResultLine
+from onshi.csvsafe import csv_writer
 
 Translate = Callable[[str, str, Mapping[str, str]], str]
 
@@ -89,9 +89,10 @@ def csv_lines(
     lines: Iterable[ResultLine], lang: str, translate: Translate, *, batch: int = 1000
 ) -> Iterator[str]:
     """UTF-8 CSV text with a BOM (spreadsheet software needs it to read Japanese) and the
-    header line in ``lang`` (``batch.csv.<field>``), in pieces of ``batch`` rows."""
+    header line in ``lang`` (``batch.csv.<field>``), in pieces of ``batch`` rows. Cells that a
+    spreadsheet would run as a formula are neutralised (:mod:`onshi.csvsafe`)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow([translate(lang, f"batch.csv.{name}", {}) for name in CSV_FIELDS])
     yield "\ufeff" + buffer.getvalue()
     buffer.seek(0)

@@ -3,22 +3,45 @@ than the async ORM over aiosqlite on this machine kind; see DESIGN.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from onshi.files import private_sqlite_database
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+DEFAULT_TIMEOUT_SECONDS = 30
+"""Command-line tools (migrate, seed, batch worker) wait this long for a lock; the web app
+passes ``ONSHI_DB_TIMEOUT_SECONDS`` (5 s by default) so a request answers 503 instead."""
+
+
+def make_engine(url: str, *, timeout_seconds: float | None = None, **kwargs: Any) -> Engine:
+    """``timeout_seconds`` bounds every wait for the database: SQLite's busy timeout (a write
+    lock held elsewhere); PostgreSQL's ``connect_timeout``, ``lock_timeout``, a
+    ``statement_timeout`` of six times it, and the connection pool's wait. A wait that runs out
+    raises ``OperationalError`` / ``sqlalchemy.exc.TimeoutError``, which
+    :func:`onshi.db.availability.database_unavailable` recognises."""
+    timeout = DEFAULT_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
     if url.startswith("sqlite"):
         _ensure_sqlite_directory(url)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": timeout}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas(int(timeout * 1000)))
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
+    if timeout_seconds is not None:
+        milliseconds = int(timeout_seconds * 1000)
+        kwargs.setdefault("pool_timeout", timeout_seconds)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", max(1, round(timeout_seconds)))
+        connect_args.setdefault(
+            "options",
+            f"-c lock_timeout={milliseconds} -c statement_timeout={6 * milliseconds}",
+        )
+        kwargs["connect_args"] = connect_args
     return create_engine(url, **kwargs)
 
 
@@ -26,16 +49,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
+        cursor.close()
+
+    return on_connect
 
 
 def _ensure_sqlite_directory(url: str) -> None:
+    """Owner-only database file (and directory, when created here) before SQLite opens it, so
+    the database, its WAL and its shared-memory file are never readable by others."""
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_database(Path(path.split("?", 1)[0]))

@@ -21,6 +21,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.records.models",
     "onshi.audit.models",
     "onshi.batch.models",
+    "onshi.accounts.staff_passkey_models",
+    "onshi.jlis.models",
+    "onshi.uptake.models",
 )
 
 

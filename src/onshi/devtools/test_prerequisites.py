@@ -59,6 +59,17 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         ("/usr/include/PCSC/winscard.h",),
     ),
     Requirement("swig", "generates pyscard's C wrapper at build time", ("cmd:swig",)),
+    Requirement(
+        "opensc",
+        "standard PC/SC middleware (pkcs11-tool, the jpki driver) that must bind to the "
+        "virtual My Number card",
+        ("cmd:pkcs11-tool",),
+    ),
+    Requirement(
+        "opensc-pkcs11",
+        "OpenSC's PKCS#11 module, through which pkcs11-tool signs with the card",
+        ("/usr/lib/*/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so"),
+    ),
 )
 
 PCSCD_RUNTIME_DIR = Path("/run/pcscd")

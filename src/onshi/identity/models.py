@@ -1,6 +1,6 @@
-"""Persons (the insurer-side identity of a member), the SIMULATED resident registry standing in
-for J-LIS, and 健康保険証利用登録 (links between a card's user-authentication certificate and a
-person).
+"""Persons (the insurer-side identity of a member) and 健康保険証利用登録 (links between a card's
+user-authentication certificate and a person). The SIMULATED resident registry (J-LIS) lives in
+``onshi.jlis``.
 
 The My Number itself is never stored: only its keyed HMAC (hex), see the identity services.
 """
@@ -61,30 +61,6 @@ class Person(IdMixin, Base):
     @property
     def full_name_kana(self) -> str:
         return f"{self.family_name_kana}\u3000{self.given_name_kana}"
-
-
-class SimulatedResidentRecord(IdMixin, Base):
-    """SIMULATED 住民基本台帳 (J-LIS). A stand-in for the real registry, used for the 5-item
-    check (漢字氏名, カナ氏名, 生年月日, 性別, 住所) in demos and tests. Keyed by My Number HMAC."""
-
-    __tablename__ = "simulated_resident_registry"
-
-    my_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    family_name: Mapped[str] = mapped_column(String(64))
-    given_name: Mapped[str] = mapped_column(String(64))
-    family_name_kana: Mapped[str] = mapped_column(String(128))
-    given_name_kana: Mapped[str] = mapped_column(String(128))
-    birth_date: Mapped[date]
-    sex: Mapped[Sex] = mapped_column(StrEnumType(Sex))
-    postal_code: Mapped[str | None] = mapped_column(String(7))
-    address: Mapped[str] = mapped_column(String(256))
-    prefecture_code: Mapped[str] = mapped_column(String(2))
-
-    __table_args__ = (
-        *enum_checks(sex=Sex),
-        prefecture_check(),
-        digits_check("postal_code", 7),
-    )
 
 
 class CardCertificateLink(IdMixin, Base):

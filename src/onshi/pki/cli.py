@@ -31,9 +31,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     sub = parser.add_subparsers(dest="pki_command", required=True)
     sub.add_parser("init", help="create the development CA (idempotent) and re-sign the CRL")
-    issue = sub.add_parser("issue", help="issue a card (new key + certificate) for one person")
-    issue.add_argument("--person", required=True, help="opaque person reference")
-    issue.add_argument("--birth-date", required=True, type=_iso_date, help="YYYY-MM-DD")
+    issue = sub.add_parser(
+        "issue",
+        help="issue a card (new key + certificate) to a SIMULATED J-LIS resident",
+        description="Name the resident with --resident-id or --resident-my-number: the issuance "
+        "is then recorded in the SIMULATED J-LIS, which is what lets 利用登録 find the card's "
+        "holder. --person/--birth-date alone make a card J-LIS does not know (for tests).",
+    )
+    resident = issue.add_mutually_exclusive_group()
+    resident.add_argument("--resident-id", type=int, help="SIMULATED J-LIS resident id")
+    resident.add_argument(
+        "--resident-my-number", help="the resident's 個人番号 (12 digits; only its hash is used)"
+    )
+    issue.add_argument("--person", help="opaque card label (default: jlis-resident-<id>)")
+    issue.add_argument(
+        "--birth-date", type=_iso_date, help="YYYY-MM-DD (default: the resident's; must match)"
+    )
     issue.add_argument("--issued-on", type=_iso_date, help="YYYY-MM-DD (default: today, JST)")
     revoke = sub.add_parser("revoke", help="revoke a card's current certificate")
     revoke.add_argument("--card", required=True, help="card id")
@@ -76,6 +89,13 @@ def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                 f"{settings.jpki_reload_seconds} s (ONSHI_JPKI_RELOAD_SECONDS)"
             )
         elif args.pki_command == "issue":
+            if not args.person or args.birth_date is None:
+                print(
+                    "dev-pki: issue needs --resident-id or --resident-my-number "
+                    "(or, for a card J-LIS does not know, --person and --birth-date)",
+                    file=sys.stderr,
+                )
+                return 2
             record = pki.issue(
                 person=args.person,
                 birth_date=args.birth_date,

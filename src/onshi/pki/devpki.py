@@ -356,8 +356,9 @@ def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Atomic replace, so a reader never sees half a file."""
+def _write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Atomic replace, so a reader never sees half a file. Owner-only like every data file
+    (src/onshi/files.py), certificates and CRLs included."""
     temporary = path.with_name(f".{path.name}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(descriptor, "wb") as handle:

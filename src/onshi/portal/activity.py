@@ -16,6 +16,7 @@ from onshi.clock import Clock
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.institutions.models import Institution
 from onshi.portal.paging import Page, PageRequest, fetch_rows
+from onshi.verification.models import VerificationEvent, VerificationMethod
 
 
 class ConsentState(StrEnum):
@@ -37,6 +38,25 @@ class ConsentView:
     state: ConsentState
 
 
+#: What allowed a ``normal`` access that came with a verification, by the verification's method:
+#: the patient's own card (and how they confirmed it), not a consent. A ``normal`` access
+#: without one of these is a view under the patient's consent. The one place the access log's
+#: purpose labels are chosen (``portal.purpose.<basis>`` in messages.toml).
+VERIFICATION_BASIS: dict[VerificationMethod, str] = {
+    VerificationMethod.CARD_PIN: "card_pin",
+    VerificationMethod.CARD_FACE: "card_face",
+    VerificationMethod.CARD_VISUAL: "card_visual",
+    VerificationMethod.SMARTPHONE: "smartphone",
+}
+
+
+def access_basis(purpose: AccessPurpose, method: VerificationMethod | None) -> str:
+    """The label key suffix saying what actually allowed an access."""
+    if purpose is AccessPurpose.NORMAL and method is not None:
+        return VERIFICATION_BASIS.get(method, purpose.value)
+    return purpose.value
+
+
 @dataclass(frozen=True)
 class AccessView:
     id: int  # the access-log row (its transparency-log receipt: /me/access-log/{id}/receipt)
@@ -44,6 +64,7 @@ class AccessView:
     institution_name: str | None  # None: the patient themself
     data_kind: DataKind
     purpose: AccessPurpose
+    basis: str = ""  # what allowed it: access_basis()
 
 
 def list_consents(
@@ -90,8 +111,9 @@ def list_access_log(
     """Views of the person's data, newest first. The patient's own views are left out unless
     asked for (in the query)."""
     query = (
-        select(DataAccess, Institution.name)
+        select(DataAccess, Institution.name, VerificationEvent.method)
         .outerjoin(Institution, Institution.id == DataAccess.institution_id)
+        .outerjoin(VerificationEvent, VerificationEvent.id == DataAccess.verification_event_id)
         .where(DataAccess.person_id == person_id)
     )
     if not include_self:
@@ -104,5 +126,6 @@ def list_access_log(
             institution_name=row[1],
             data_kind=row[0].data_kind,
             purpose=row[0].purpose,
+            basis=access_basis(row[0].purpose, row[2]),
         )
     )

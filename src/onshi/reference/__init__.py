@@ -7,6 +7,7 @@ read at import time. Blank cells become ``None``.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 
 from onshi.reference import _csv
@@ -15,6 +16,7 @@ from onshi.reference.types import (
     NATIONAL_TOTAL,
     FacilityType,
     FacilityUsage,
+    FounderUptake,
     HistoryType,
     MisregistrationPeriod,
     NationalType,
@@ -26,9 +28,11 @@ from onshi.reference.types import (
 )
 
 __all__ = [
+    "FOUNDER_UPTAKE_DATE",
     "NATIONAL_TOTAL",
     "FacilityType",
     "FacilityUsage",
+    "FounderUptake",
     "HistoryType",
     "MisregistrationPeriod",
     "NationalType",
@@ -39,6 +43,7 @@ __all__ = [
     "ReferenceDataError",
     "UptakeHistoryPoint",
     "facility_usage",
+    "founder_uptake",
     "misregistration_periods",
     "national_uptake",
     "operating_rate_rankings",
@@ -213,5 +218,23 @@ def misregistration_periods() -> tuple[MisregistrationPeriod, ...]:
                 "of_which_data_viewed",
                 "qualification_checks_in_period",
             ),
+        )
+    )
+
+
+#: The day of the published applications of public hospitals by founder.
+FOUNDER_UPTAKE_DATE = date(2021, 3, 21)
+
+
+@cache
+def founder_uptake() -> tuple[FounderUptake, ...]:
+    """Card-reader application rates of public hospitals per 開設者 on 2021-03-21."""
+    return tuple(
+        FounderUptake(
+            founder=_csv.text(row, "founder"),
+            applied_rate=_csv.required_decimal(row, "applied_rate"),
+        )
+        for row in _csv.read_rows(
+            "public_hospitals_by_founder_2021-03-21.csv", ("founder", "applied_rate")
         )
     )

@@ -107,3 +107,11 @@ class MisregistrationPeriod:
     wrong_my_number_registrations: int
     of_which_data_viewed: int
     qualification_checks_in_period: int
+
+
+@dataclass(frozen=True, slots=True)
+class FounderUptake:
+    """Card-reader applications of public hospitals by 開設者 (founder code, rate in percent)."""
+
+    founder: str
+    applied_rate: Decimal

@@ -1,23 +1,46 @@
-"""GENERATED verification events and consents (so dashboards and the patient's access history
-have a past): card checks at operating institutions of the person's prefecture within the last
-90 days, with the consents given at the reader (24-hour expiry, expired by now)."""
+"""GENERATED verification events, consents and data views (so the dashboards, the reception
+screen and the patient's access history have a recent past).
+
+Real events cover only the recent window (the first day of the month two months before the
+as-of month up to the day before as-of); older months are monthly rollups written by
+``seeding.usage_history``. Both follow ``seeding.usage_model``: each person has Poisson-many
+checks per month (the May 2023 national volume per person × the activity rate), at operating
+institutions of their prefecture chosen by the published facility-type mix; the method is
+一括照会, a card (face 84 %, PIN 14 %, 目視 2 %: the generator's assumption) or the insurance card
+(記号番号) with the published per-type card share; a card check carries the reader's consents,
+and views of health-check, drug and clinical data follow the published views per card check.
+"""
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
+from onshi.seeding import usage_model
 from onshi.seeding.institutions import InstitutionRef
 from onshi.seeding.rows import Row
 
-METHODS = (
-    ("card_face", 62),
-    ("card_pin", 14),
-    ("card_visual", 2),
-    ("symbol_number", 20),
-    ("batch", 2),
-)
+CARD_METHODS = (("card_face", 84), ("card_pin", 14), ("card_visual", 2))
 CONSENT_KINDS = ("health_check", "drug", "clinical", "surgery")
+VIEW_OF_CONSENT = {"health_check": "health_checkup", "drug": "drug", "clinical": "clinical"}
+CONSENT_WITHOUT_VIEW = 0.3
+
+
+def window_start(as_of: date) -> date:
+    """The first day of real generated events: the month two months before ``as_of``'s."""
+    month = usage_model.month_start(as_of)
+    for _ in range(2):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
 
 
 class ActivityGenerator:
@@ -27,6 +50,26 @@ class ActivityGenerator:
         self.rate = rate
         self.event_id = 0
         self.consent_id = 0
+        self.access_id = 0
+        self.start = window_start(as_of)
+        self.kinds = list(usage_model.TYPES)
+        self.periods: list[tuple[date, int, float, list[float]]] = []
+        per_month = usage_model.checks_per_person_month() * rate
+        for month in usage_model.months(self.start, as_of - timedelta(days=1)):
+            last = min(usage_model.next_month(month), as_of) - timedelta(days=1)
+            days = (last - month).days + 1
+            in_month = (usage_model.next_month(month) - month).days
+            weights = usage_model.type_weights(month)
+            self.periods.append(
+                (month, days, per_month * days / in_month, [weights[k] for k in self.kinds])
+            )
+        self._by_kind: dict[tuple[int, str], list[InstitutionRef]] = {}
+
+    def _of_kind(self, places: list[InstitutionRef], kind: str) -> list[InstitutionRef]:
+        key = (id(places), kind)
+        if key not in self._by_kind:
+            self._by_kind[key] = [p for p in places if p.kind == kind and p.operating_on]
+        return self._by_kind[key]
 
     def for_person(
         self,
@@ -37,30 +80,42 @@ class ActivityGenerator:
     ) -> dict[str, list[Row]]:
         rng = self.rng
         out: dict[str, list[Row]] = {}
-        if rng.random() >= self.rate:
-            return out
-        places = [i for i in rng.sample(clinics, min(3, len(clinics))) if i.operating_on]
-        places += [i for i in rng.sample(pharmacies, min(2, len(pharmacies))) if i.operating_on]
-        for place in places[: rng.randint(1, 3)]:
-            day = self.as_of - timedelta(days=rng.randint(1, 90))
-            if place.operating_on is not None and day >= place.operating_on:
-                self._event(
-                    out, int(str(person["id"])), int(str(qualification["id"])), place.id, day
-                )
+        person_id, qualification_id = int(str(person["id"])), int(str(qualification["id"]))
+        for month, days, lam, weights in self.periods:
+            for _ in range(_poisson(rng, lam)):
+                kind = rng.choices(self.kinds, weights=weights)[0]
+                candidates = self._of_kind(pharmacies if kind == "pharmacy" else clinics, kind)
+                if not candidates:
+                    continue
+                place = rng.choice(candidates)
+                day = month + timedelta(days=rng.randrange(days))
+                if place.operating_on is None or day < place.operating_on:
+                    continue
+                self._event(out, person_id, qualification_id, place, day, self._method(kind, month))
         return out
 
-    def _event(
-        self, out: dict[str, list[Row]], person_id: int, qualification_id: int, institution_id: int,
-        day: date,
+    def _method(self, kind: str, month: date) -> str:
+        rng = self.rng
+        mix = usage_model.mix()[kind]
+        if rng.random() < mix.batch_per_check / (1 + mix.batch_per_check):
+            return "batch"
+        if rng.random() < usage_model.card_share(kind, month):
+            return rng.choices([m for m, _ in CARD_METHODS], weights=[w for _, w in CARD_METHODS])[
+                0
+            ]
+        return "symbol_number"
+
+    def _event(  # noqa: PLR0917
+        self, out: dict[str, list[Row]], person_id: int, qualification_id: int,
+        place: InstitutionRef, day: date, method: str, views: bool = True,
     ) -> None:  # fmt: skip
         rng = self.rng
-        method = rng.choices([m for m, _ in METHODS], weights=[w for _, w in METHODS])[0]
         at = datetime.combine(day, time(rng.randint(0, 8), rng.randint(0, 59)), tzinfo=UTC)
         self.event_id += 1
         out.setdefault("verification_events", []).append(
             {
                 "id": self.event_id,
-                "institution_id": institution_id,
+                "institution_id": place.id,
                 "device_id": None,
                 "staff_account_id": None,
                 "method": method,
@@ -73,14 +128,18 @@ class ActivityGenerator:
         )
         if not method.startswith("card"):
             return
+        per_card = usage_model.mix()[place.kind].views_per_card
         for kind in CONSENT_KINDS:
-            value = "1" if rng.random() < 0.55 else "0"
+            view = (
+                views and kind in VIEW_OF_CONSENT and rng.random() < per_card[VIEW_OF_CONSENT[kind]]
+            )
+            value = "1" if view or rng.random() < CONSENT_WITHOUT_VIEW else "0"
             self.consent_id += 1
             out.setdefault("consents", []).append(
                 {
                     "id": self.consent_id,
                     "person_id": person_id,
-                    "institution_id": institution_id,
+                    "institution_id": place.id,
                     "verification_event_id": self.event_id,
                     "kind": kind,
                     "value": value,
@@ -90,9 +149,23 @@ class ActivityGenerator:
                     "archived_at": None,
                 }
             )
+            if view:
+                self.access_id += 1
+                out.setdefault("data_access_log", []).append(
+                    {
+                        "id": self.access_id,
+                        "person_id": person_id,
+                        "institution_id": place.id,
+                        "staff_account_id": None,
+                        "data_kind": kind,
+                        "purpose": "normal",
+                        "occurred_at": at + timedelta(minutes=rng.randint(1, 20)),
+                        "verification_event_id": self.event_id,
+                    }
+                )
 
     def demo_visits(
-        self, person_id: int, qualification_id: int, institutions: dict[str, int]
+        self, person_id: int, qualification_id: int, institutions: dict[str, InstitutionRef]
     ) -> dict[str, list[Row]]:
         """Three past card checks with consent for the demo patient (hospital, clinic, pharmacy)."""
         out: dict[str, list[Row]] = {}
@@ -100,7 +173,7 @@ class ActivityGenerator:
             if kind in institutions:
                 self._event(
                     out, person_id, qualification_id, institutions[kind],
-                    self.as_of - timedelta(days=offset),
+                    self.as_of - timedelta(days=offset), "card_face", views=False,
                 )  # fmt: skip
         for row in out.get("consents", []):
             row["value"] = "1"

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from onshi.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from onshi.seeding.nation import SeedConfig
 
 #: Development-only demo sign-ins (printed by run-demo; never created outside development/test).
@@ -84,16 +86,31 @@ def _seed(settings: Settings, config: SeedConfig) -> int:
     except SeedRefusedError as exc:
         print(f"seed: refused: {exc}", file=sys.stderr)
         return 1
+    demo_card: list[str] = []
     if settings.environment != "production":
         create_demo_accounts(engine, result, DEMO_STAFF)
+        demo_card = _demo_card(engine, settings)
     total = sum(result.counts.values())
     print(
         f"seeded {total:,} rows in {result.seconds:,.1f} s ({total / result.seconds:,.0f} rows/s)"
     )
     for table, count in result.counts.items():
         print(f"  {table:32} {count:>12,}")
+    for line in demo_card:
+        print(line)
     engine.dispose()
     return 0
+
+
+def _demo_card(engine: Engine, settings: Settings) -> list[str]:
+    from onshi.seeding.accounts import demo_patient
+    from onshi.seeding.demo_card import issue_demo_card
+
+    with engine.connect() as connection:
+        patient = demo_patient(connection)
+    if patient is None:
+        return []
+    return issue_demo_card(engine, settings, patient[0])
 
 
 def demo_patient_instructions(settings: Settings, person_id: int | None) -> list[str]:
@@ -102,14 +119,13 @@ def demo_patient_instructions(settings: Settings, person_id: int | None) -> list
     if person_id is None:
         return []
     from onshi.accounts.cli import issue_enrolment_url
-    from onshi.accounts.passkeys import passkey_origin
     from onshi.errors import NotFoundError
 
     try:
         url, expiry = issue_enrolment_url(settings, person_id)
     except NotFoundError:
         return [f"  patient: demo person {person_id} not found; no enrolment link issued"]
-    origin = passkey_origin(settings.public_origin, settings.environment)
+    origin = settings.public_origin  # the same origin as the staff links
     return [
         f"  patient enrolment (once, until {expiry}): {url}",
         f"  patient sign-in with the passkey afterwards: {origin}/me/sign-in",

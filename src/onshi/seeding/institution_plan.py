@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from onshi import reference
@@ -229,7 +229,7 @@ def national_plan() -> tuple[CellPlan, ...]:
                 if v is not None:
                     published[(codes[i], kind)].add(stage)
             stage_values[stage] = values
-        exempt = _exempt(kind, codes, facilities, stage_values["applied"], national_rates)
+        exempt = _exempt(kind, codes, facilities, stage_values, national_rates)
         for i, code in enumerate(codes):
             cells.append(
                 CellPlan(
@@ -263,17 +263,40 @@ def _exempt(
     kind: FacilityType,
     codes: Sequence[str],
     facilities: dict[tuple[str, FacilityType], int],
-    applied: Sequence[int],
+    stage_values: Mapping[str, Sequence[int]],
     national_rates: Mapping[str, reference.NationalUptake],
 ) -> list[int]:
-    """Rule 5: exempt = facilities − applied / mandatory applied rate, among the non-applied."""
-    rate = _rate(national_rates[kind].applied_rate_mandatory)
-    total_applied = sum(applied)
+    """Rule 5: exempt = facilities − mandatory, among the non-applicants, where the mandatory
+    count reproduces the published mandatory rates of all three stages when one count can."""
+    applied = stage_values["applied"]
+    row = national_rates[kind]
+    totals = {stage: sum(stage_values[stage]) for stage in STAGES}
+    rates = {stage: getattr(row, f"{stage}_rate_mandatory") for stage in STAGES}
+    mandatory = mandatory_count(totals, rates)
     total_facilities = sum(facilities[(c, kind)] for c in codes)
-    mandatory = round(total_applied / rate)
     not_applied = [facilities[(c, kind)] - a for c, a in zip(codes, applied, strict=True)]
     exempt_total = max(0, min(total_facilities - mandatory, sum(not_applied)))
     return apportion(exempt_total, [float(n) for n in not_applied], caps=not_applied)
+
+
+def percent(numerator: int, denominator: int) -> Decimal:
+    """``numerator / denominator`` in percent to one decimal, halves rounded up (as published)."""
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
+def mandatory_count(totals: Mapping[str, int], rates: Mapping[str, Decimal | None]) -> int:
+    """The facilities under the duty: the count closest to applied / applied rate for which every
+    published mandatory rate (applied, ready, operating) comes out as printed; if no count does,
+    applied / applied rate."""
+    target = round(totals["applied"] / _rate(rates["applied"]))
+    known = [(totals[stage], rate) for stage, rate in rates.items() if rate is not None]
+    for step in range(0, max(50, target // 100)):
+        for candidate in (target - step, target + step):
+            if candidate > 0 and all(percent(n, candidate) == r for n, r in known):
+                return candidate
+    return target
 
 
 def scaled_plan(total: int) -> tuple[CellPlan, ...]:

@@ -18,7 +18,9 @@ from datetime import date, timedelta
 
 from onshi import reference
 from onshi.identifiers.checkdigit import luhn_check_digit
+from onshi.institutions.models import Founder
 from onshi.seeding import names
+from onshi.seeding.founders import FounderAssigner
 from onshi.seeding.geography import MUNICIPALITIES, TOWNS, pick_municipality, random_address
 from onshi.seeding.institution_plan import REFERENCE_DATE, CellPlan
 from onshi.seeding.rows import Row, stamp
@@ -86,8 +88,12 @@ def _between(rng: random.Random, start: date, end: date) -> date:
 
 
 class InstitutionGenerator:
-    def __init__(self, rng: random.Random, as_of: date) -> None:
+    def __init__(
+        self, rng: random.Random, as_of: date, founder_rng: random.Random | None = None
+    ) -> None:
         self.rng = rng
+        # A separate stream, so the founders never shift the other institutions' draws.
+        self.founders = FounderAssigner(founder_rng or random.Random(hash(rng.getstate())))
         self.as_of = as_of
         self.next_id = 0
         self.numbers: dict[tuple[str, str, int], int] = {}
@@ -135,8 +141,15 @@ class InstitutionGenerator:
         ready_by_ref = index < cell.ready
         operating_by_ref = index < cell.operating
         exempt = cell.facilities - index <= cell.exempt and not applied_by_ref
+        founder: Founder | None = None
+        if cell.kind == "hospital":
+            founder = self.founders.founder(applied_by_ref)
         if applied_by_ref:
             applied = _sample_curve(rng, self.curves[cell.kind])
+            if founder is not None:
+                applied = self.founders.applied_on(
+                    founder, applied, APPLICATIONS_OPEN, REFERENCE_DATE
+                )
         elif rng.random() < (0.2 if exempt else 0.7):
             applied = _between(rng, REFERENCE_DATE + timedelta(days=1), as_of)
         if ready_by_ref:
@@ -166,6 +179,7 @@ class InstitutionGenerator:
             "card_reader_applied_on": applied,
             "ready_on": ready,
             "operating_on": operating,
+            "founder": founder.value if founder is not None else None,
             "created_at": stamp(min(first, date(2019, 4, 1))),
         }
         return row, InstitutionRef(self.next_id, name, cell.kind, pref, operating)

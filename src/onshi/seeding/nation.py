@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from onshi.db.registry import load_all_models
-from onshi.seeding.activity import ActivityGenerator
+from onshi.seeding import usage_history, usage_model
+from onshi.seeding.activity import ActivityGenerator, window_start
 from onshi.seeding.institution_plan import CellPlan, national_plan, scaled_plan
 from onshi.seeding.institutions import InstitutionGenerator, InstitutionRef
 from onshi.seeding.insurers import build_catalogue, insurer_rows
@@ -34,7 +35,7 @@ Size = Literal["demo", "large"]
 DEFAULT_SEED = 20230618
 SIZES: dict[str, dict[str, float]] = {
     # people, institutions (0 = the full national plan), record density, activity rate
-    "demo": {"people": 3000, "institutions": 2500, "density": 1.0, "activity": 0.25},
+    "demo": {"people": 3000, "institutions": 2500, "density": 1.0, "activity": 1.0},
     "large": {"people": 1_000_000, "institutions": 0, "density": 0.05, "activity": 0.01},
 }
 
@@ -89,7 +90,7 @@ def is_empty(connection: Connection) -> bool:
     return True
 
 
-def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
+def seed_nation(
     engine: Engine,
     my_number_key: str,
     config: SeedConfig,
@@ -113,7 +114,9 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
         say(f"insurers: {len(catalogue.insurers)}")
         clinics: dict[str, list[InstitutionRef]] = {}
         pharmacies: dict[str, list[InstitutionRef]] = {}
-        institutions = InstitutionGenerator(stream(config.seed, "institutions"), config.as_of)
+        institutions = InstitutionGenerator(
+            stream(config.seed, "institutions"), config.as_of, stream(config.seed, "founders")
+        )
         for row, ref in institutions.rows(plan_for(config)):
             writer.add("institutions", (row,))
             target = pharmacies if ref.kind == "pharmacy" else clinics
@@ -134,27 +137,27 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
         for bundle in people.households(config.people_count):
             for table in (
                 "persons",
-                "simulated_resident_registry",
+                "sim_jlis_residents",
                 "qualifications",
+                "member_links",
                 "limit_certifications",
                 "specific_disease_certificates",
             ):
                 writer.add(table, bundle.rows.get(table, ()))
             by_person: dict[object, list[Row]] = {}
             for q in bundle.rows.get("qualifications", ()):
-                by_person.setdefault(q["person_id"], []).append(q)
+                by_person.setdefault(q["_person_id"], []).append(q)
             for person in bundle.rows["persons"]:
                 quals = by_person.get(person["id"], [])
                 pref = str(person["prefecture_code"])
                 death = person["_deceased_on"]
                 until = death if isinstance(death, date) else config.as_of
-                last = quals[-1] if quals else None
-                insurer_id = int(str(last["insurer_id"])) if last is not None else None
                 for table, rows in records.for_person(
-                    person, insurer_id, clinics.get(pref, []), pharmacies.get(pref, []), until
+                    person, quals, clinics.get(pref, []), pharmacies.get(pref, []), until
                 ).items():
                     writer.add(table, rows)
-                current = [q for q in quals if q["_current"]]
+                # checks found only what the shown rule lets them find
+                current = [q for q in quals if q["_current"] and q["_shown"]]
                 if current and death is None:
                     for table, rows in activity.for_person(
                         person, current[-1], clinics.get(pref, []), pharmacies.get(pref, [])
@@ -171,6 +174,7 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
         if demo_person is not None:
             demo_institutions = _demo_history(writer, activity, *demo_person, clinics, pharmacies)
         writer.finish()
+        _write_rollups(connection, config, clinics, pharmacies)
         connection.commit()
         say(writer.report())
     counts = dict(writer.counts.items())
@@ -182,9 +186,39 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
     )
 
 
+def _write_rollups(
+    connection: Connection,
+    config: SeedConfig,
+    clinics: dict[str, list[InstitutionRef]],
+    pharmacies: dict[str, list[InstitutionRef]],
+) -> None:
+    """Monthly history before the window of real events, then every rollup from the data."""
+    from onshi.uptake.models import CardRegistrationsMonthly, UsageMonthly
+    from onshi.uptake.refresh import refresh_all
+
+    refs = [ref for group in (clinics, pharmacies) for refs in group.values() for ref in refs]
+    scale = config.people_count * SIZES[config.size]["activity"] / usage_model.POPULATION
+    rows = list(
+        usage_history.usage_rows(
+            usage_history.OperatingIndex(refs),
+            scale,
+            usage_model.FULL_OPERATION_MONTH,
+            window_start(config.as_of),
+        )
+    )
+    if rows:
+        connection.execute(insert(UsageMonthly), rows)
+    registrations = list(
+        usage_history.registration_rows(config.people_count / usage_model.POPULATION, config.as_of)
+    )
+    if registrations:
+        connection.execute(insert(CardRegistrationsMonthly), registrations)
+    refresh_all(connection, config.as_of)
+
+
 def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
-    """A person with a full history: a job change, a current matched qualification, a My Number,
-    in Tokyo, 45–69 (so health checks exist) and no anomaly."""
+    """A person with a full history: a job change, a current qualification linked through the
+    5-item check, in Tokyo, 45–69 (so health checks exist) and no anomaly."""
     birth = person["birth_date"]
     if not isinstance(birth, date):
         return False
@@ -192,13 +226,12 @@ def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
     return (
         person["prefecture_code"] == "13"
         and 45 <= age <= 69
-        and person["my_number_hash"] is not None
         and person["_deceased_on"] is None
         and not person["_anomalies"]
         and len(quals) >= 3
         and any(q["loss_reason"] == "03" for q in quals)
         and bool(quals[-1]["_current"])
-        and quals[-1]["five_item_status"] == "matched"
+        and bool(quals[-1]["_shown"])
     )
 
 
@@ -211,10 +244,10 @@ def _demo_history(  # noqa: PLR0917
     pharmacies: dict[str, list[InstitutionRef]],
 ) -> dict[str, int]:
     """The demo institutions (operating, in Tokyo) and a few past visits of the demo patient."""
-    chosen: dict[str, int] = {}
+    chosen: dict[str, InstitutionRef] = {}
     for ref in clinics.get("13", []) + pharmacies.get("13", []):
         if ref.operating_on is not None and ref.kind not in chosen:
-            chosen[ref.kind] = ref.id
+            chosen[ref.kind] = ref
     for table, rows in activity.demo_visits(person_id, qualification_id, chosen).items():
         writer.add(table, rows)
-    return chosen
+    return {kind: ref.id for kind, ref in chosen.items()}

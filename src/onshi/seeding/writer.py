@@ -15,8 +15,9 @@ TABLE_ORDER = (
     "insurers",
     "institutions",
     "persons",
-    "simulated_resident_registry",
+    "sim_jlis_residents",
     "qualifications",
+    "member_links",
     "limit_certifications",
     "specific_disease_certificates",
     "drug_records",
@@ -25,6 +26,7 @@ TABLE_ORDER = (
     "medical_expense_records",
     "verification_events",
     "consents",
+    "data_access_log",
 )
 
 

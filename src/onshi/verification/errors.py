@@ -23,7 +23,9 @@ VERIFICATION_UNKNOWN: Final = "verification.unknown"
 VISUAL_NOT_PENDING: Final = "visual.not_pending"
 VISUAL_REJECTED: Final = "visual.rejected"
 VISUAL_NOT_ENABLED: Final = "verification.visual_not_enabled"
-CARD_LINK_NO_MATCH: Final = "card_link.no_match"
+CARD_LINK_HOLDER_UNKNOWN: Final = "card_link.holder_unknown"
+CARD_LINK_HOLDER_INCOMPLETE: Final = "card_link.holder_incomplete"
+CARD_LINK_TYPED_IDENTITY: Final = "card_link.typed_identity"
 CARD_LINK_ALREADY_LINKED: Final = "card_link.already_linked"
 PATIENT_NUMBER_TAKEN: Final = "patient_number.taken"
 PATIENT_NUMBER_FORMAT: Final = "patient_number.format"
@@ -44,7 +46,9 @@ STATUS: Final[dict[str, int]] = {
     VISUAL_NOT_PENDING: 409,
     VISUAL_REJECTED: 422,
     VISUAL_NOT_ENABLED: 409,
-    CARD_LINK_NO_MATCH: 404,
+    CARD_LINK_HOLDER_UNKNOWN: 422,
+    CARD_LINK_HOLDER_INCOMPLETE: 422,
+    CARD_LINK_TYPED_IDENTITY: 400,
     CARD_LINK_ALREADY_LINKED: 409,
     PATIENT_NUMBER_TAKEN: 409,
     PATIENT_NUMBER_FORMAT: 400,

@@ -25,11 +25,13 @@ from onshi.qualification.models import (
     Insurer,
     LimitCertification,
     LimitClass,
+    MemberLink,
     Qualification,
     Relationship,
     SpecificDisease,
     SpecificDiseaseCertificate,
 )
+from onshi.qualification.visibility import shown_link
 from onshi.verification.models import (
     InstitutionPatientNumber,
     SubmissionStatus,
@@ -37,6 +39,7 @@ from onshi.verification.models import (
     VerificationMethod,
     VerificationSubmission,
 )
+from onshi.verification.queries import counter_events
 from onshi.verification.visual import VISUAL_TIMEOUT
 
 CONSENT_ORDER: Final = (
@@ -183,7 +186,17 @@ def reception_cards(
             VerificationSubmission.response.label("submission_response"),
         )
         .outerjoin(Person, Person.id == VerificationEvent.person_id)
-        .outerjoin(Qualification, Qualification.id == VerificationEvent.qualification_id)
+        # The shown rule at read time: a member whose link was held or undone since the
+        # check (or that is now linked to someone else) no longer shows its details here.
+        .outerjoin(
+            MemberLink,
+            and_(
+                MemberLink.qualification_id == VerificationEvent.qualification_id,
+                MemberLink.person_id == VerificationEvent.person_id,
+                shown_link(),
+            ),
+        )
+        .outerjoin(Qualification, Qualification.id == MemberLink.qualification_id)
         .outerjoin(Insurer, Insurer.id == Qualification.insurer_id)
         .outerjoin(
             InstitutionPatientNumber,
@@ -196,7 +209,7 @@ def reception_cards(
             VerificationSubmission,
             VerificationSubmission.verification_event_id == VerificationEvent.id,
         )
-        .where(VerificationEvent.institution_id == institution_id)
+        .where(VerificationEvent.institution_id == institution_id, counter_events())
         .order_by(VerificationEvent.id.desc())
         .limit(limit)
     )
@@ -221,7 +234,7 @@ def reception_cards(
             for c in event_consents
         )
         qualification = None
-        if row.qualification_id is not None and row.number is not None:
+        if row.qualification_id is not None and row.number is not None:  # shown only
             qualification = QualificationFacts(
                 insurer_number=row.insurer_number,
                 insurer_name=row.insurer_name,

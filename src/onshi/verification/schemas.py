@@ -211,14 +211,16 @@ class CardLinkRequest:
     challenge_id: str
     certificate: bytes
     signature: bytes
-    person: PersonIdentity
 
 
 def parse_card_link(body: Any) -> CardLinkRequest:
+    """The PIN-proved certificate only. A ``person`` object (the typed 保険者番号 / 記号番号 /
+    生年月日 of the old protocol) is refused: no typed number decides whom a card belongs to."""
     obj = _object(body, "body")
+    if "person" in obj:
+        raise VerificationError(errors.CARD_LINK_TYPED_IDENTITY)
     return CardLinkRequest(
         challenge_id=_text(obj, "challenge_id") or "",
         certificate=_b64u(obj, "certificate", MAX_CERTIFICATE_BYTES),
         signature=_b64u(obj, "signature", MAX_SIGNATURE_BYTES),
-        person=parse_person_identity(obj.get("person")),
     )

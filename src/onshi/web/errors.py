@@ -23,12 +23,14 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from onshi.db.availability import database_unavailable
 from onshi.errors import DomainError
-from onshi.web.guards import SIGN_IN_PATHS
+from onshi.web.guards import SIGN_IN_PATHS, SessionRestrictedException
 from onshi.web.htmx import add_vary, hx_redirect_headers, is_htmx
 from onshi.web.i18n import LANGUAGES, Catalogue
 from onshi.web.rendering import render
 from onshi.web.state import request_lang
+from onshi.web.unavailable import unavailable_response
 
 log = logging.getLogger("onshi.web")
 
@@ -42,6 +44,7 @@ STATUS_CODES: dict[int, str] = {
     413: "too_large",
     429: "too_many_requests",
     500: "internal",
+    503: "service.unavailable",
 }
 
 
@@ -110,6 +113,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, NotAuthorizedException) and not _is_api(request):
         return _sign_in_redirect(request, str(exc.detail))
+    if isinstance(exc, SessionRestrictedException) and not _is_api(request):
+        if is_htmx(request):
+            return Response(
+                "", status_code=403, headers=add_vary(hx_redirect_headers(exc.location))
+            )
+        return Redirect(exc.location, status_code=303, headers=add_vary({}))
     code = STATUS_CODES.get(exc.status_code, "generic")
     if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
         code = "csrf"
@@ -118,6 +127,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc) or database_unavailable(exc.__cause__ or exc):
+        # the exception text carries the SQL parameters (personal data): log only its kind
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        log.warning("database unavailable on %s %s (%s)", request.method, request.url.path, reason)
+        return unavailable_response(request)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal")
 

@@ -12,6 +12,11 @@ One app-level guard reads the ``audience`` each router declares in its ``opt`` (
 | ``admin`` | staff with role administrator |
 | ``api`` | handlers that bring their own guard (device signatures); none → denied |
 
+Restricted staff sessions (``Principal.restriction``: passkey still to give, temporary password
+to replace, passkey the institution requires): every staff route answers with a redirect to the
+page that lifts the restriction, except the handlers that declare it in
+``opt={"open_when": frozenset({"password"})}``. Public routes (home, sign-out) stay open.
+
 A handler may narrow further with ``opt={"roles": QUALIFIED_ROLES}``. A handler without an
 audience is refused. Not signed in → 401 (the error handler redirects to the audience's sign-in);
 signed in but wrong kind or role → 403. Objects of another person or institution are the
@@ -56,6 +61,22 @@ LANDING_PATHS: Final[dict[StaffRole, str]] = {
 }
 
 
+# Where each restriction is lifted, below the audience's path.
+RESTRICTION_PATHS: Final[dict[str, str]] = {
+    "second_factor": "/account/second-factor",
+    "password": "/account/password",
+    "passkey": "/account/passkeys",
+}
+
+
+class SessionRestrictedException(PermissionDeniedException):
+    """The session may only open ``location`` (the error handler redirects there)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(detail="restricted")
+        self.location = location
+
+
 def audience_of(handler: BaseRouteHandler) -> str | None:
     audience = handler.opt.get("audience")
     return audience if isinstance(audience, str) else None
@@ -90,6 +111,9 @@ def audience_guard(
     roles = handler.opt.get("roles")
     if not principal_allowed(principal, audience, roles):
         raise PermissionDeniedException(detail="role")
+    restriction = principal.restriction
+    if restriction is not None and restriction not in handler.opt.get("open_when", ()):
+        raise SessionRestrictedException(f"/{audience}{RESTRICTION_PATHS[restriction]}")
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

@@ -3,6 +3,11 @@
 ``page_or_fragment(request, page=..., fragment=..., context=...)`` renders ``page`` for a normal
 request (or an ``hx-boost`` navigation, which swaps the whole body) and ``fragment`` for any other
 htmx request. Both answers carry ``Vary: HX-Request`` so caches keep them apart.
+
+Error fragments: htmx 2 does not swap 4xx/5xx answers. A fragment answered with an error status
+(a refused form: each problem next to its field, no stale result) carries
+``Onshi-Fragment: error``; ``static/js/htmx-errors.js`` swaps exactly those into their target,
+and puts the message of any other error answer into the page's ``#htmx-error`` live region.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from litestar.response import Template
 from onshi.web.rendering import render
 
 VARY_HEADER = "HX-Request"
+ERROR_FRAGMENT_HEADER = "Onshi-Fragment"
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
@@ -49,14 +55,17 @@ def page_or_fragment(
 ) -> Template:
     """The fragment template must render on its own; the page template normally includes it
     (``{% include fragment %}``) so both answers show the same markup."""
-    chosen = fragment if wants_fragment(request) else page
-    return render(
-        request,
-        chosen,
-        context,
-        status_code=status_code,
-        headers=add_vary(dict(headers or {})),
-    )
+    as_fragment = wants_fragment(request)
+    chosen = fragment if as_fragment else page
+    answer_headers = add_vary(dict(headers or {}))
+    if as_fragment and status_code >= 400:
+        answer_headers.update(error_fragment_headers())
+    return render(request, chosen, context, status_code=status_code, headers=answer_headers)
+
+
+def error_fragment_headers() -> dict[str, str]:
+    """Headers of an htmx answer that is an error fragment to swap into the request's target."""
+    return {ERROR_FRAGMENT_HEADER: "error"}
 
 
 def hx_redirect_headers(location: str) -> dict[str, str]:

@@ -104,8 +104,6 @@ class Catalogue:
             template = self.messages[DEFAULT_LANG].get(key)
         if template is None:
             return key
-        if not params:
-            return template
         try:
             return template.format_map(_SafeParams(params))
         except (ValueError, IndexError):
@@ -133,8 +131,14 @@ class Catalogue:
         return problems
 
 
+#: What a placeholder shows when its value was not given (a message shown away from the record
+#: that holds its details, e.g. a 一括照会 row error in an event list): never a raw ``{name}``.
+MISSING_PARAM = "…"
+
+
 class _SafeParams(dict[str, Any]):
-    """Leave an unknown ``{name}`` in place instead of raising."""
+    """A placeholder without a value renders as :data:`MISSING_PARAM` instead of raising or
+    leaking its ``{name}`` to the screen."""
 
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return MISSING_PARAM

@@ -128,9 +128,11 @@ class WebContextMiddleware:
         cookies = request.cookies
         set_cookies: list[Cookie] = []
 
+        # The device API (CSRF-exempt prefixes) is not a browser: it gets no cookie at all.
+        cookieless = scope["path"].startswith(self.config.csrf_exempt_prefixes)
         query_lang = parse_lang(request.query_params.get("lang"))
         lang: Lang = query_lang or parse_lang(cookies.get(LANG_COOKIE)) or DEFAULT_LANG
-        if query_lang is not None and cookies.get(LANG_COOKIE) != query_lang:
+        if query_lang is not None and cookies.get(LANG_COOKIE) != query_lang and not cookieless:
             set_cookies.append(self.lang_cookie(query_lang))
         set_lang(scope, lang)
 
@@ -146,6 +148,7 @@ class WebContextMiddleware:
         csrf_cookie = cookies.get(names.csrf)
         if csrf_cookie is None or not well_formed_token(csrf_cookie):
             csrf_cookie = secrets.token_urlsafe(32)
+        if csrf_cookie != cookies.get(names.csrf) and not cookieless:
             set_cookies.append(
                 Cookie(
                     key=names.csrf,

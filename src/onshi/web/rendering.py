@@ -17,10 +17,22 @@ from litestar.connection import ASGIConnection
 from litestar.response import Template
 
 from onshi.clock import JST
+from onshi.records.quantities import format_quantity
 from onshi.web.i18n import DEFAULT_LANG, Catalogue, Lang, parse_lang
 from onshi.web.state import request_csrf_token, request_lang, request_principal
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+def _assets_root() -> Path:
+    """Where ``templates/`` and ``static/`` are: inside the package in an installed wheel
+    (``onshi/web/_assets``, see ``[tool.hatch.build.targets.wheel.force-include]``), else the
+    repository root of a source checkout (editable install, tests)."""
+    packaged = Path(__file__).resolve().parent / "_assets"
+    if (packaged / "templates").is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3]
+
+
+PROJECT_ROOT = _assets_root()
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 
@@ -53,6 +65,7 @@ def build_template_environment(
     env.filters["jst"] = format_jst
     env.filters["number"] = format_number
     env.filters["percent"] = format_percent
+    env.filters["quantity"] = format_quantity
     return env
 
 

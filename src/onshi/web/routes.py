@@ -12,6 +12,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from onshi.web.admin.landing import admin_landing
+from onshi.web.admin.uptake import UPTAKE_HANDLERS
 from onshi.web.api.batch import BATCH_API_HANDLERS
 from onshi.web.api.devices import DEVICE_API_HANDLERS
 from onshi.web.api.signed import API_DEPENDENCIES, device_request_guard
@@ -22,10 +23,14 @@ from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
+from onshi.web.favicon import favicon
 from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
+from onshi.web.public_uptake import public_uptake
+from onshi.web.staff.account import account_handlers
+from onshi.web.staff.manage import manage_handlers
 from onshi.web.transparency.routes import (
     TRANSPARENCY_PATIENT_HANDLERS,
     TRANSPARENCY_PUBLIC_HANDLERS,
@@ -38,6 +43,8 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     *sign_in_submit_handlers,
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
+    favicon,
+    public_uptake,
 ]
 PATIENT_HANDLERS: list[ControllerRouterHandler] = [
     *PATIENT_PAGE_HANDLERS,
@@ -49,9 +56,20 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *RECEPTION_HANDLERS,
     *LOOKUP_HANDLERS,
     *BATCH_HANDLERS,
+    *account_handlers("clinic"),
+    *manage_handlers("clinic"),
 ]
-INSURER_HANDLERS: list[ControllerRouterHandler] = [insurer_landing]
-ADMIN_HANDLERS: list[ControllerRouterHandler] = [admin_landing]
+INSURER_HANDLERS: list[ControllerRouterHandler] = [
+    insurer_landing,
+    *account_handlers("insurer"),
+    *manage_handlers("insurer"),
+]
+ADMIN_HANDLERS: list[ControllerRouterHandler] = [
+    admin_landing,
+    *UPTAKE_HANDLERS,
+    *account_handlers("admin"),
+    *manage_handlers("admin"),
+]
 API_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_API_HANDLERS,
     *VERIFICATION_API_HANDLERS,

@@ -45,6 +45,7 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 HSTS = "max-age=63072000; includeSubDomains"
+API_PREFIX = "/api/"
 
 
 def security_headers(settings: Settings) -> Mapping[str, str]:
@@ -57,6 +58,7 @@ def security_headers(settings: Settings) -> Mapping[str, str]:
         "Cross-Origin-Opener-Policy": "same-origin",
     }
     if settings.uses_https:
+        # Also when the hop from the TLS-terminating proxy is plain HTTP: the browser's is not.
         headers["Strict-Transport-Security"] = HSTS
     return headers
 
@@ -71,8 +73,11 @@ def security_headers_hook(settings: Settings) -> Callable[[Message, Scope], Awai
         for name, value in headers_to_set.items():
             if headers.get(name) is None:
                 headers[name] = value
-        if scope.get("state", {}).get("onshi.principal") is not None:
-            # Signed-in pages hold personal data: keep them out of shared and back-button caches.
+        if scope.get("state", {}).get("onshi.principal") is not None or scope.get(
+            "path", ""
+        ).startswith(API_PREFIX):
+            # Signed-in pages and API answers (qualification, names, results) hold personal
+            # data: keep them out of shared and back-button caches.
             headers["Cache-Control"] = "no-store"
 
     return before_send

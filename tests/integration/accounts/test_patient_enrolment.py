@@ -109,7 +109,8 @@ class TestEnrolmentCodes:
         first = enrolment.issue_enrolment_code(db, clock, person_id=person.id)
         clock.advance(timedelta(minutes=1))
         second = enrolment.issue_enrolment_code(db, clock, person_id=person.id)
-        with pytest.raises(EnrolmentCodeExpiredError):
+        # Replaced, not expired: the page says a newer link exists.
+        with pytest.raises(enrolment.EnrolmentCodeSupersededError):
             enrolment.open_invitation(db, clock, first.code)
         enrolment.open_invitation(db, clock, second.code)
 

@@ -49,7 +49,7 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
 def test_transparency_log_migration_converts_chained_events_and_back(db_url: str) -> None:
     """0009 keeps every chained event as an entry awaiting integration and drops the chain;
     its downgrade rebuilds a chain over the same events."""
-    upgrade(db_url, "0005_batch_inquiries")
+    upgrade(db_url, "0011_staff_accounts")
     engine = create_engine(db_url)
     try:
         with engine.begin() as connection:
@@ -70,7 +70,7 @@ def test_transparency_log_migration_converts_chained_events_and_back(db_url: str
             ).scalar()
         assert pending == 2
 
-        downgrade(db_url, "0005_batch_inquiries")
+        downgrade(db_url, "0011_staff_accounts")
         with engine.connect() as connection:
             head = connection.execute(text("SELECT last_seq FROM audit_chain_head")).scalar()
             seqs = connection.execute(text("SELECT seq FROM audit_events ORDER BY id")).all()

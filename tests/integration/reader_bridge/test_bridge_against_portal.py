@@ -25,6 +25,7 @@ from onshi.app import create_app
 from onshi.clock import FrozenClock, today_jst
 from onshi.devices.models import ReaderMode
 from onshi.devices.services import create_pairing_code, revoke_device, set_device_mode
+from onshi.jlis.simulated import IssuedCertificate, SimulatedJlis
 from onshi.pki import TrustStore
 from onshi.pki.devpki import DevelopmentPKI
 from onshi.settings import Settings
@@ -42,6 +43,7 @@ from tests.factories import (
     make_insurer,
     make_person,
     make_qualification,
+    make_resident_record,
     make_staff_account,
 )
 
@@ -91,6 +93,7 @@ def clinic(db: Session) -> dict[str, Any]:
     person = make_person(db)
     insurer = make_insurer(db)
     qualification = make_qualification(db, person, insurer, branch="01")
+    resident = make_resident_record(db, person)
     db.commit()
     principal = Principal(
         session_id=1,
@@ -107,6 +110,7 @@ def clinic(db: Session) -> dict[str, Any]:
         "person": person,
         "q": qualification,
         "insurer_number": insurer.number,
+        "resident_id": resident.id,
     }
 
 
@@ -145,12 +149,18 @@ def bridge(
     portal.close()
 
 
-def _card(pki: DevelopmentPKI, clinic: dict[str, Any], clock: FrozenClock) -> VirtualJpkiCard:
+def _card(
+    db: Session, pki: DevelopmentPKI, clinic: dict[str, Any], clock: FrozenClock
+) -> VirtualJpkiCard:
+    """A card issued to the clinic person's resident record (SIMULATED J-LIS knows its holder)."""
     record = pki.issue(
         person="bridge-test",
         birth_date=clinic["person"].birth_date,
         issued_on=today_jst(clock) - timedelta(days=30),
     )
+    issued = IssuedCertificate.of(pki.card_certificate(record.card_id), issued_at=clock.now())
+    SimulatedJlis(db).record_issuance(clinic["resident_id"], issued)
+    db.commit()
     return VirtualJpkiCard.load(pki.card_dir(record.card_id), ca_path=pki.ca_path, pin=PIN)
 
 
@@ -160,9 +170,9 @@ def _event(flow: KioskFlow, reader: InProcessReader) -> None:
     flow.handle_event(event)
 
 
-def _register_and_verify(
-    flow: KioskFlow, reader: InProcessReader, card: VirtualJpkiCard, clinic: dict[str, Any]
-) -> None:
+def _register_and_verify(flow: KioskFlow, reader: InProcessReader, card: VirtualJpkiCard) -> None:
+    """One visit: PIN once, consents once; card.not_registered → agree → registered and
+    verified with fresh challenges the still PIN-verified card signs."""
     reader.insert(card, SLOT)
     _event(flow, reader)
     assert flow.snapshot().step is Step.CHOOSE_METHOD
@@ -171,25 +181,7 @@ def _register_and_verify(
     flow.set_consents(CONSENTS)
     flow.set_limit(True)
     assert flow.snapshot().step is Step.REGISTER_INTRO  # card.not_registered from the portal
-    flow.start_registration()
-    q = clinic["q"]
-    flow.submit_registration(
-        {
-            "insurer_number": clinic["insurer_number"],
-            "symbol": q.symbol or "",
-            "number": q.number,
-            "branch": q.branch or "",
-            "birth_date": clinic["person"].birth_date.strftime("%Y%m%d"),
-        }
-    )
-    assert flow.snapshot().step is Step.REGISTER_PIN, flow.snapshot()
-    flow.enter_registration_pin(PIN)
-    assert flow.snapshot().step is Step.REGISTERED, flow.snapshot()
-    flow.continue_after_registration()
-    flow.choose("pin")
-    flow.enter_pin(PIN)
-    flow.set_consents(CONSENTS)
-    flow.set_limit(True)
+    flow.consent_registration()
 
 
 def test_pair_register_and_verify_by_pin_end_to_end(
@@ -202,8 +194,8 @@ def test_pair_register_and_verify_by_pin_end_to_end(
     flow, portal, reader = bridge
     status = portal.device_status()
     assert status.mode == "unattended"
-    card = _card(pki, clinic, clock)
-    _register_and_verify(flow, reader, card, clinic)
+    card = _card(db, pki, clinic, clock)
+    _register_and_verify(flow, reader, card)
     screen = flow.snapshot()
     assert screen.step is Step.DONE, screen
     assert screen.result == {"result_code": 1, "verdict": {"ja": "有効", "en": "Valid"}}
@@ -223,7 +215,7 @@ def test_wrong_pin_countdown_and_removal_mid_flow(
     bridge: tuple[KioskFlow, PortalClient, InProcessReader],
 ) -> None:
     flow, _portal, reader = bridge
-    card = _card(pki, clinic, clock)
+    card = _card(db, pki, clinic, clock)
     reader.insert(card, SLOT)
     _event(flow, reader)
     flow.choose("pin")
@@ -248,8 +240,8 @@ def test_visual_check_confirmed_by_staff_then_unpairing(
     bridge: tuple[KioskFlow, PortalClient, InProcessReader],
 ) -> None:
     flow, portal, reader = bridge
-    card = _card(pki, clinic, clock)
-    _register_and_verify(flow, reader, card, clinic)
+    card = _card(db, pki, clinic, clock)
+    _register_and_verify(flow, reader, card)
     reader.remove(SLOT)
     _event(flow, reader)
     device_id = portal.identity.device_id

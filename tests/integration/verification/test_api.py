@@ -16,6 +16,7 @@ from onshi.app import create_app
 from onshi.audit.models import AccessPurpose, DataAccess
 from onshi.clock import FrozenClock
 from onshi.devices.models import ReaderDevice, ReaderMode
+from onshi.jlis.simulated import IssuedCertificate, SimulatedJlis
 from onshi.pki import TrustStore
 from onshi.pki.devpki import DevelopmentPKI
 from onshi.settings import Settings
@@ -29,6 +30,7 @@ from tests.factories import (
     make_insurer,
     make_person,
     make_qualification,
+    make_resident_record,
 )
 from tests.integration.verification.conftest import VIEWING, IssueCard, Reader
 
@@ -171,15 +173,26 @@ def test_card_link_and_lookup_over_http(
     assert bad.json()["error"]["code"] == "insurer_number.check_digit"
 
     card = issue_card()
-    challenge_id, challenge = _challenge(api, device)
+    resident = make_resident_record(db, person)
+    SimulatedJlis(db).record_issuance(
+        resident.id,
+        IssuedCertificate.of(test_pki.card_certificate(card.card_id), issued_at=None),
+    )
+    db.commit()
     helper = Reader(None, None, test_pki, None, None)  # type: ignore[arg-type]
-    link = {
-        "challenge_id": challenge_id,
-        "certificate": helper.certificate(card),
-        "signature": helper.sign(card, challenge),
-        "person": identity,
-    }
-    response = device.signed_post(api, "/api/v1/card-links", link)
+
+    def link_body() -> dict[str, Any]:
+        challenge_id, challenge = _challenge(api, device)
+        return {
+            "challenge_id": challenge_id,
+            "certificate": helper.certificate(card),
+            "signature": helper.sign(card, challenge),
+        }
+
+    typed = device.signed_post(api, "/api/v1/card-links", {**link_body(), "person": identity})
+    assert typed.status_code == 400, typed.text
+    assert typed.json()["error"]["code"] == "card_link.typed_identity"
+    response = device.signed_post(api, "/api/v1/card-links", link_body())
     assert response.status_code == 201, response.text
     challenge_id, challenge = _challenge(api, device)
     verified = device.signed_post(

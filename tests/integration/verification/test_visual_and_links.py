@@ -1,8 +1,8 @@
-"""目視確認 decided by staff, and 健康保険証利用登録 (card link) with renewal."""
+"""目視確認 decided by staff (健康保険証利用登録: test_card_links.py)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,19 +12,13 @@ from onshi.accounts.models import StaffRole, SubjectKind
 from onshi.accounts.schemas import Principal
 from onshi.clock import FrozenClock
 from onshi.errors import NotFoundError
-from onshi.identity.models import CardCertificateLink
 from onshi.pki import TrustStore
-from onshi.verification.card_links import link_card
 from onshi.verification.errors import VerificationError
 from onshi.verification.models import SubmissionStatus, VerificationEvent, VerificationSubmission
 from onshi.verification.services import submission_status
 from onshi.verification.visual import confirm_visual, pending_visual_checks, reject_visual
 from tests.factories import (
-    make_card_link,
     make_institution,
-    make_insurer,
-    make_person,
-    make_qualification,
     make_staff_account,
 )
 from tests.integration.verification.conftest import IssueCard, Reader
@@ -101,92 +95,3 @@ def test_visual_check_rejected_and_timeout(
     )
     assert row is not None
     assert row.status is SubmissionStatus.AWAITING_STAFF
-
-
-def _link_body(reader: Reader, card, qualification, insurer, **person) -> dict:
-    issued = reader.challenge()
-    identity = {
-        "insurer_number": insurer.number,
-        "symbol": qualification.symbol,
-        "number": qualification.number,
-        "branch": None,
-        "birth_date": "1980-05-17",
-    }
-    identity.update(person)
-    return {
-        "challenge_id": issued.challenge_id,
-        "certificate": reader.certificate(card),
-        "signature": reader.sign(card, issued.challenge),
-        "person": identity,
-    }
-
-
-def _link(reader: Reader, trust: TrustStore, body: dict):
-    return link_card(
-        reader.db,
-        reader.clock,
-        trust,
-        device_id=reader.device.id,
-        institution_id=reader.institution.id,
-        body=body,
-    )
-
-
-def test_card_link_then_renewal_needs_relinking(  # noqa: PLR0917 - pytest fixtures
-    db: Session,
-    reader: Reader,
-    issue_card: IssueCard,
-    trust: TrustStore,
-    clock: FrozenClock,
-    trust_at,
-) -> None:
-    person = make_person(db)
-    insurer = make_insurer(db)
-    qualification = make_qualification(db, person, insurer)
-    card = issue_card()
-    assert _submit(reader, trust, reader.pin_body(card)).error_code == "card.not_registered"
-    linked = _link(reader, trust, _link_body(reader, card, qualification, insurer))
-    assert linked.status_code == 201, linked.error_code
-    assert _submit(reader, trust, reader.pin_body(card)).body["result_code"] == 1
-    again = _link(reader, trust, _link_body(reader, card, qualification, insurer))
-    assert (again.error_code, again.status_code) == ("card_link.already_linked", 409)
-
-    clock.advance(timedelta(days=2))
-    renewed = reader.pki.renew(card.card_id, issued_on=date(2026, 4, 3), at=clock.now())
-    fresh = trust_at(clock.now())
-    assert _submit(reader, fresh, reader.pin_body(renewed)).error_code == "card.not_registered"
-    relinked = _link(reader, fresh, _link_body(reader, renewed, qualification, insurer))
-    assert relinked.status_code == 201
-    assert relinked.body["replaced_links"] == 1
-    assert _submit(reader, fresh, reader.pin_body(renewed)).body["result_code"] == 1
-    links = db.scalars(
-        select(CardCertificateLink).where(CardCertificateLink.person_id == person.id)
-    ).all()
-    assert sorted(link.unlinked_at is None for link in links) == [False, True]
-
-
-def test_card_link_errors(
-    db: Session, reader: Reader, issue_card: IssueCard, trust: TrustStore
-) -> None:
-    insurer = make_insurer(db)
-    qualification = make_qualification(db, make_person(db), insurer)
-    card = issue_card()
-    wrong_birth = _link(
-        reader, trust, _link_body(reader, card, qualification, insurer, birth_date="1999-01-01")
-    )
-    assert (wrong_birth.error_code, wrong_birth.status_code) == ("card_link.no_match", 404)
-    bad_number = _link(
-        reader, trust, _link_body(reader, card, qualification, insurer, insurer_number="01130013")
-    )
-    assert bad_number.error_code == "insurer_number.check_digit"
-    assert bad_number.status_code == 400
-    body = _link_body(reader, card, qualification, insurer)
-    body["signature"] = reader.sign(card, b"not the challenge")
-    assert _link(reader, trust, body).error_code == "certificate.bad_signature"
-    assert _link(reader, trust, body).error_code == "challenge.used"
-    other_person = make_person(db)
-    make_qualification(db, other_person, insurer, number=qualification.number, branch="01")
-    ambiguous = _link(reader, trust, _link_body(reader, card, qualification, insurer))
-    assert ambiguous.error_code == "card_link.no_match"  # two persons: never a guess
-    assert db.scalar(select(CardCertificateLink)) is None
-    make_card_link(db, other_person)

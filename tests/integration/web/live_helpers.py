@@ -141,6 +141,11 @@ class SseReader:
             if isinstance(item, SseEvent):
                 raise AssertionError(f"unexpected event {item.event}: {item.data[:300]}")
 
+    def ended_within(self, seconds: float) -> bool:
+        """True when the server ended the stream within ``seconds`` (no event in between)."""
+        self._thread.join(timeout=seconds)
+        return not self._thread.is_alive()
+
     def close(self) -> None:
         """Stop reading. The thread ends when the server ends the stream (at the latest when
         :func:`live_server` shuts down, which cancels open streams after one second)."""

@@ -106,9 +106,13 @@ def test_more_concurrent_audited_requests_than_threads_all_complete(
     db: Session, db_engine: Engine, clock: FrozenClock
 ) -> None:
     # A cheap hash: the requests should meet in the database, not queue behind argon2.
-    clerk = make_staff_account(
-        db, StaffRole.RECEPTION, password_hash=FAST_PASSWORDS.hash(DEFAULT_PASSWORD)
-    )
+    # One wrong password per account (the staff lockout throttles repeated failures of one login).
+    password_hash = FAST_PASSWORDS.hash(DEFAULT_PASSWORD)
+    clerks = [
+        make_staff_account(db, StaffRole.RECEPTION, password_hash=password_hash)
+        for _ in range(CONCURRENT)
+    ]
+    clerk = clerks[0]
     db.commit()
     id_before = db.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
     db.rollback()  # end the read: no snapshot or lock held while the server works
@@ -124,8 +128,8 @@ def test_more_concurrent_audited_requests_than_threads_all_complete(
     with live_server(app) as base_url, ThreadPoolExecutor(max_workers=CONCURRENT) as clients:
         start = threading.Barrier(CONCURRENT)
         attempts: list[Future[int]] = [
-            clients.submit(_wrong_password_sign_in, base_url, clerk.login_id, start)
-            for _ in range(CONCURRENT)
+            clients.submit(_wrong_password_sign_in, base_url, each.login_id, start)
+            for each in clerks
         ]
         _, pending = wait(attempts, timeout=DEADLINE_SECONDS)
         if pending:

@@ -288,6 +288,9 @@ def test_api_ignores_browser_sessions_and_pages_stay_out_of_the_schema(
         "Onshi-Device-Signature"
     )
     assert document["paths"]["/api/v1/devices/me"]["get"]["security"] == [{"deviceSignature": []}]
+    card_links = document["paths"]["/api/v1/card-links"]["post"]
+    assert "J-LIS" in card_links["summary"]
+    assert "card_link.typed_identity" in card_links["description"]
     assert client.get("/api/v1/schema").status_code == 200
 
 

@@ -25,7 +25,7 @@ from onshi.clock import FrozenClock
 from tests.factories import make_person
 from tests.softauthn import SoftAuthenticator
 
-# Settings.public_origin defaults to http://127.0.0.1:8000, served to passkeys as localhost.
+# Settings.public_origin defaults to http://localhost:8000 (one origin for links and passkeys).
 ORIGIN = "http://localhost:8000"
 _DATA_CSRF = re.compile(r'data-csrf="([0-9a-f]{64})"')
 
@@ -164,7 +164,8 @@ class TestEnrolment:
         _person_id, code = enrolment_code(db, clock)
         status, body = enrol(client, SoftAuthenticator(origin="https://evil.example"), code)
         assert status == 400
-        assert body["code"] == "passkey.registration_rejected"
+        assert body["code"] == "passkey.wrong_origin"
+        assert ORIGIN in body["error"]  # the message says which origin to use
         db.expire_all()
         assert db.scalar(select(func.count()).select_from(PatientAccount)) == 0
         assert db.scalars(select(PatientEnrolmentCode)).one().used_at is None

@@ -20,10 +20,10 @@ from onshi.clock import FrozenClock
 from onshi.consent.models import ConsentKind, ConsentValue
 from onshi.identity.models import Person
 from onshi.qualification.models import (
-    FiveItemStatus,
     LimitCategory,
     LimitCertification,
     LimitClass,
+    LinkStatus,
     LossReason,
     Relationship,
 )
@@ -35,6 +35,7 @@ from onshi.records.models import (
     HealthCheckRecord,
     MedicalExpenseRecord,
 )
+from onshi.verification.models import VerificationMethod
 from tests.factories import (
     make_consent,
     make_drug_record,
@@ -43,6 +44,8 @@ from tests.factories import (
     make_patient_account,
     make_person,
     make_qualification,
+    make_verification_event,
+    member_of,
 )
 
 POLICY = SessionPolicy(hours=8, idle_minutes=30)
@@ -74,7 +77,7 @@ def _self_views(db: Session, person: Person) -> list[DataKind]:
 
 def _health_check(db: Session, person: Person, **values: Any) -> HealthCheckRecord:
     record = HealthCheckRecord(
-        person_id=person.id,
+        qualification_id=member_of(db, person).id,
         insurer_id=make_insurer(db).id,
         institution_name="健診センター",
         **values,
@@ -89,7 +92,7 @@ def _expense(db: Session, person: Person, service_month: date, **values: Any) ->
     second = (next_month.replace(day=28) + timedelta(days=4)).replace(day=10)
     db.add(
         MedicalExpenseRecord(
-            person_id=person.id,
+            qualification_id=member_of(db, person).id,
             insurer_id=make_insurer(db).id,
             institution_name=values.pop("institution_name", "テスト医院"),
             service_month=service_month,
@@ -158,7 +161,7 @@ class TestQualification:
         assert event is not None
         assert (event.action, event.person_id) == ("portal.viewed", patient.id)
 
-    def test_not_registered_state_explains_what_to_do(
+    def test_an_ended_qualification_is_invalid_and_a_held_one_only_being_checked(
         self, client: TestClient[Litestar], db: Session, patient: Person
     ) -> None:
         make_qualification(
@@ -168,16 +171,31 @@ class TestQualification:
             lost_on=date(2026, 3, 1),
             loss_reason=LossReason.OTHER_INSURANCE,
         )
-        # A new registration that failed the 5-item check is shown nowhere.
+        # A new registration that failed the 5-item check is shown nowhere: 確認中 only.
         make_qualification(
-            db, patient, acquired_on=date(2026, 3, 1), five_item_status=FiveItemStatus.FAILED
+            db, patient, acquired_on=date(2026, 3, 1), link_status=LinkStatus.HELD, number="777001"
         )
+        db.commit()
+        text = client.get("/me").text
+        # the validity rule: the lost one is 資格（無効） here as on a card check, not "none"
+        assert 'id="qualification-ended"' in text
+        assert 'id="not-registered"' not in text
+        assert "喪失（他の医療保険の資格取得）" in text  # the history still shows the old one
+        assert text.count('class="status-line qualification-withheld"') == 1
+        assert "確認中" in text
+        assert "777001" not in text  # nothing of the held member
+
+    def test_nothing_registered_explains_what_to_do(
+        self, client: TestClient[Litestar], db: Session, patient: Person
+    ) -> None:
+        make_qualification(db, patient, link_status=LinkStatus.UNDONE, number="777002")
         db.commit()
         text = client.get("/me").text
         assert 'id="not-registered"' in text
         assert "被保険者資格申立書" in text
         assert "資格確認書" in text
-        assert "喪失（他の医療保険の資格取得）" in text  # the history still shows the old one
+        assert "777002" not in text
+        assert "qualification-withheld" not in text
 
     def test_english_switch(
         self, client: TestClient[Litestar], db: Session, patient: Person
@@ -223,6 +241,20 @@ class TestRecords:
         assert "古い電子処方" not in text
         assert "他人の薬" not in text
         assert _self_views(db, patient) == [DataKind.DRUG]
+
+    def test_quantities_read_as_a_pharmacist_writes_them(
+        self, client: TestClient[Litestar], db: Session, patient: Person
+    ) -> None:
+        whole = make_drug_record(db, patient, drug_name="錠剤", quantity=28.0, unit="錠")
+        make_drug_record(db, patient, drug_name="散剤", quantity=1.5, unit="g")
+        db.commit()
+        listing = client.get("/me/drugs").text
+        assert "28錠" in listing
+        assert "1.5g" in listing
+        assert "28.0" not in listing
+        detail = client.get(f"/me/drugs/{whole.id}").text
+        assert "28錠" in detail
+        assert "28.0" not in detail
 
     def test_another_persons_record_is_404(
         self, client: TestClient[Litestar], db: Session, patient: Person
@@ -279,7 +311,7 @@ class TestRecords:
     def test_clinical(self, client: TestClient[Litestar], db: Session, patient: Person) -> None:
         db.add(
             ClinicalRecord(
-                person_id=patient.id,
+                qualification_id=member_of(db, patient).id,
                 institution_name="テスト病院",
                 visit_on=date(2026, 1, 5),
                 category=ClinicalCategory.TEST,
@@ -387,3 +419,32 @@ class TestActivity:
         assert "ご本人の閲覧" in with_self
         landing = client.get("/me").text
         assert "救急病院" in landing
+
+    def test_access_log_says_the_card_allowed_a_verification_not_a_consent(
+        self, client: TestClient[Litestar], db: Session, patient: Person, clock: FrozenClock
+    ) -> None:
+        clinic = make_institution(db, name="カード受付医院")
+        qualification = make_qualification(db, patient)
+        labels = {
+            VerificationMethod.CARD_PIN: "マイナ保険証と暗証番号による資格確認",
+            VerificationMethod.CARD_FACE: "マイナ保険証と顔認証による資格確認",
+            VerificationMethod.CARD_VISUAL: "マイナ保険証と職員の目視確認による資格確認",
+        }
+        for method in labels:
+            event = make_verification_event(
+                db, institution=clinic, qualification=qualification, method=method
+            )
+            record_data_access(
+                db,
+                clock,
+                person_id=patient.id,
+                data_kind="qualification",
+                purpose="normal",
+                institution_id=clinic.id,
+                verification_event_id=event.id,
+            )
+        db.commit()
+        text = client.get("/me/access-log").text
+        for label in labels.values():
+            assert label in text
+        assert "同意に基づく閲覧" not in text

@@ -174,10 +174,11 @@ class TestRegistration:
         options = passkeys.registration_options(
             RP, challenge=b"a" * 32, user_handle=b"u" * 32, user_name="p", display_name="p"
         )
-        with pytest.raises(RegistrationRejectedError, match="origin"):
+        with pytest.raises(passkeys.WrongOriginError, match="origin") as refused:
             passkeys.verify_registration(
                 RP, credential=auth.create(options), expected_challenge=b"a" * 32
             )
+        assert refused.value.params == {"origin": RP.origin}  # the message names it
 
     def test_missing_user_verification_is_rejected(self) -> None:
         auth = SoftAuthenticator(origin=ORIGIN, user_verified=False)

@@ -17,7 +17,13 @@ def test_production_needs_the_key() -> None:
     with pytest.raises(SettingsError, match="ONSHI_TLOG_SIGNING_KEY"):
         Settings(environment="production", **SECRETS)
     key = Signer("prod.example/transparency", bytes(32)).encode()
-    settings = Settings(environment="production", tlog_signing_key=key, **SECRETS)
+    settings = Settings(
+        environment="production",
+        tlog_signing_key=key,
+        public_origin="https://onshi.example",
+        trusted_proxies=("10.0.0.1",),
+        **SECRETS,
+    )
     identity = log_identity(settings)
     assert identity.signer.encode() == key
     assert identity.origin == "prod.example/transparency"

@@ -9,14 +9,19 @@ import pytest
 
 from onshi.audit.note import Signer
 from onshi.cli import main
+from onshi.db.migrate import upgrade
 from onshi.pki.errors import CERTIFICATE_ERROR_CODES, CertificateError
 from onshi.pki.messages import catalogue, message
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """renew and revoke keep the SIMULATED J-LIS in step, so they need a migrated database."""
+    url = f"sqlite:///{tmp_path / 'onshi.sqlite3'}"
+    upgrade(url)
     monkeypatch.setenv("ONSHI_ENV", "development")
     monkeypatch.setenv("ONSHI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ONSHI_DATABASE_URL", url)
     monkeypatch.delenv("ONSHI_JPKI_TRUST_ANCHORS", raising=False)
     monkeypatch.delenv("ONSHI_JPKI_CRLS", raising=False)
     return tmp_path
@@ -51,6 +56,21 @@ def test_dev_pki_cli_round_trip(data_dir: Path, capsys: pytest.CaptureFixture[st
     assert f"{card_id}  p-1" in capsys.readouterr().out
 
 
+def test_renew_and_revoke_refuse_without_a_migrated_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ONSHI_ENV", "development")
+    monkeypatch.setenv("ONSHI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ONSHI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert main(["dev-pki", "init"]) == 0
+    assert main(["dev-pki", "issue", "--person", "p", "--birth-date", "1980-06-15"]) == 0
+    card_id = capsys.readouterr().out.splitlines()[-1].split()[0]
+    before = (tmp_path / "dev-pki" / "index.json").read_bytes()
+    assert main(["dev-pki", "revoke", "--card", card_id]) == 1
+    assert "run `onshi migrate` first. Nothing was changed." in capsys.readouterr().err
+    assert (tmp_path / "dev-pki" / "index.json").read_bytes() == before
+
+
 def test_dev_pki_rejects_bad_dates(data_dir: Path) -> None:
     with pytest.raises(SystemExit):
         main(["dev-pki", "issue", "--person", "p", "--birth-date", "1980-13-01"])
@@ -63,6 +83,8 @@ def test_dev_pki_refuses_production(
     monkeypatch.setenv("ONSHI_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("ONSHI_MY_NUMBER_KEY", "m" * 40)
     monkeypatch.setenv("ONSHI_TLOG_SIGNING_KEY", Signer("test/log", bytes(32)).encode())
+    monkeypatch.setenv("ONSHI_PUBLIC_ORIGIN", "https://onshi.example")
+    monkeypatch.setenv("ONSHI_TRUSTED_PROXIES", "127.0.0.1")
     assert main(["dev-pki", "init"]) == 2
     assert "dev-pki: refusing to run with ONSHI_ENV=production" in capsys.readouterr().err
     assert not (data_dir / "dev-pki").exists()

@@ -31,6 +31,7 @@ class FakePortal:
     mode: str = "unattended"
     rules: ConsentRules = field(default_factory=ConsentRules)
     linked: set[bytes] = field(default_factory=set)  # certificates with a 利用登録 link
+    unknown_holders: set[bytes] = field(default_factory=set)  # J-LIS names no holder for these
     fail_with: PortalError | None = None  # raised by the next submission
     device_error: PortalError | None = None
     visual_outcome: dict[str, Any] | None = None  # what GET answers once staff decided
@@ -86,12 +87,19 @@ class FakePortal:
         return self.visual_outcome
 
     def link_card(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The holder comes from (fake) J-LIS: the body carries the card's proof only."""
         self.links.append(dict(body))
+        if set(body) != {"challenge_id", "certificate", "signature"}:
+            raise PortalError(400, "card_link.typed_identity", {"ja": "x", "en": "x"})
         certificate = b64u_decode(body["certificate"])
         self._check_signature(body["challenge_id"], certificate, body["signature"])
-        if body["person"]["number"] != "1234":
+        if certificate in self.unknown_holders:
             raise PortalError(
-                404, "card_link.no_match", {"ja": "該当する資格がありません", "en": "No match"}
+                422,
+                "card_link.holder_unknown",
+                {"ja": "持ち主を確認できません", "en": "Holder unknown"},
             )
+        if certificate in self.linked:
+            raise PortalError(409, "card_link.already_linked", {"ja": "登録済み", "en": "Linked"})
         self.linked.add(certificate)
-        return {"linked": True}
+        return {"replaced_links": 0}

@@ -57,6 +57,23 @@ def test_virtual_card_create_from_the_dev_pki_layout(
     assert card.pin == "4321"
     assert card.certificate_der == issued.certificate_der
     assert "4321" not in capsys.readouterr().out
+    assert card.signature is not None  # the whole JPKI AP, the signature side included
+    assert card.signature.pin == "ONSHI2026"
+    signing = tmp_path / "signing-card"
+    code = main(
+        ["virtual-card", "create", "--from-dev-pki", str(pki), "--card", "c1", "--pin", "4321",
+         "--sign-pin", "MYSIGN99", "--out", str(signing)]
+    )  # fmt: skip
+    assert code == 0
+    signing_card = VirtualJpkiCard.load(signing)
+    assert signing_card.signature is not None
+    assert signing_card.signature.pin == "MYSIGN99"
+    bad = main(
+        ["virtual-card", "create", "--from-dev-pki", str(pki), "--card", "c1", "--pin", "4321",
+         "--sign-pin", "short", "--out", str(tmp_path / "bad")]
+    )  # fmt: skip
+    assert bad == 1
+    assert "MYSIGN99" not in capsys.readouterr().out
     missing = main(
         ["virtual-card", "create", "--from-dev-pki", str(pki), "--card", "c2", "--pin", "1",
          "--out", str(out)]

@@ -11,6 +11,7 @@ from bridge_fakes import FakePortal
 
 from reader_bridge.face import SimulatedFaceMatcher
 from reader_bridge.flow import FlowError, KioskFlow, Step
+from reader_bridge.jpki import JpkiCard
 from reader_bridge.portal import ConsentRules, PortalError, PortalUnavailableError, b64u
 from reader_bridge.readers.inprocess import InProcessReader
 from reader_bridge.virtual_card import VirtualJpkiCard, VirtualPlainCard
@@ -248,63 +249,129 @@ def test_card_removed_while_staff_decide_stops_polling(
     assert flow.snapshot().step is Step.PLACE_CARD
 
 
-def test_unregistered_card_offers_registration_after_a_pin(
-    flow: KioskFlow, reader: InProcessReader, portal: FakePortal, card: VirtualJpkiCard
+def _count_pin_entries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every VERIFY with a PIN the bridge sends to the card (what the patient had to type)."""
+    entered: list[str] = []
+    original = JpkiCard.verify_pin
+
+    def counting(self: JpkiCard, pin: str) -> None:
+        entered.append(pin)
+        original(self, pin)
+
+    monkeypatch.setattr(JpkiCard, "verify_pin", counting)
+    return entered
+
+
+def test_unregistered_card_registers_and_verifies_with_one_pin_and_one_consent_round(
+    flow: KioskFlow,
+    reader: InProcessReader,
+    portal: FakePortal,
+    card: VirtualJpkiCard,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    entered = _count_pin_entries(monkeypatch)
+    portal.linked.clear()
+    place(flow, reader, card)
+    flow.choose("pin")
+    flow.enter_pin("1234")
+    flow.set_consents(CONSENTS)
+    flow.set_limit(True)
+    assert flow.snapshot().step is Step.REGISTER_INTRO  # card.not_registered: the offer
+    flow.consent_registration()  # the only extra thing the patient does: agree
+    screen = flow.snapshot()
+    assert screen.step is Step.DONE, screen
+    assert screen.result == {"result_code": 1, "verdict": {"ja": "有効", "en": "Valid"}}
+    assert screen.notice is not None
+    assert "利用登録が完了" in screen.notice["ja"]
+    assert entered == ["1234"]  # one PIN entry in the whole visit
+    (link,) = portal.links
+    assert set(link) == {"challenge_id", "certificate", "signature"}  # nothing typed
+    first, second = portal.submissions
+    assert first["challenge_id"] != second["challenge_id"] != link["challenge_id"]
+    assert second["consents"] == first["consents"] == CONSENTS  # one consent round
+    assert second["limit_info"] is True
+    assert portal.challenges == {}  # every challenge was signed by the card and verified
+
+
+def test_unregistered_card_after_face_asks_the_pin_once_for_the_registration(
+    flow: KioskFlow,
+    reader: InProcessReader,
+    portal: FakePortal,
+    card: VirtualJpkiCard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entered = _count_pin_entries(monkeypatch)
     portal.linked.clear()
     place(flow, reader, card)
     flow.choose("face")
     flow.capture_face(same_person=True)
     flow.set_consents(CONSENTS)
-    flow.set_limit(True)
-    assert flow.snapshot().step is Step.REGISTER_INTRO
-    flow.start_registration()
-    fields = {
-        "insurer_number": "0113001",  # 7 digits
-        "symbol": "１２",
-        "number": "999",
-        "branch": "1",
-        "birth_date": "1980-04-01",
-    }
-    flow.submit_registration(fields)
-    screen = flow.snapshot()
-    assert screen.step is Step.REGISTER_FORM
-    assert screen.notice is not None
-    assert "insurer_number" in screen.notice["en"]
-    assert "branch" in screen.notice["en"]
-    assert screen.registration["symbol"] == "12"  # normalised, kept for correction
-    flow.submit_registration({**fields, "insurer_number": "01130012", "branch": "01"})
+    flow.set_limit(False)
+    flow.consent_registration()
     assert (flow.snapshot().step, flow.snapshot().tries_left) == (Step.REGISTER_PIN, 3)
+    flow.enter_registration_pin("9999")
+    assert (flow.snapshot().step, flow.snapshot().tries_left) == (Step.REGISTER_PIN, 2)
     flow.enter_registration_pin("1234")
-    screen = flow.snapshot()
-    assert screen.step is Step.REGISTER_FORM  # the fake finds no qualification for 999
-    assert screen.error is not None
-    assert screen.error["ja"] == "該当する資格がありません"
-    flow.submit_registration(
-        {**fields, "insurer_number": "01130012", "branch": "01", "number": "1234"}
-    )
-    flow.enter_registration_pin("1234")
-    assert flow.snapshot().step is Step.REGISTERED
-    link = portal.links[-1]
-    assert link["person"] == {
-        "insurer_number": "01130012",
-        "symbol": "12",
-        "number": "1234",
-        "branch": "01",
-        "birth_date": "1980-04-01",
-    }
-    flow.continue_after_registration()
+    assert flow.snapshot().step is Step.DONE
+    assert entered == ["9999", "1234"]
+    assert len(portal.links) == 1
+    first, second = portal.submissions
+    assert second["method"] == "face"
+    assert second["proof"] == first["proof"]  # the face attestation, not a PIN signature
+    assert second["limit_info"] is False
+
+
+def test_a_card_that_lost_its_pin_state_asks_the_pin_again(
+    flow: KioskFlow, reader: InProcessReader, portal: FakePortal, card: VirtualJpkiCard
+) -> None:
+    portal.linked.clear()
+    place(flow, reader, card)
     flow.choose("pin")
     flow.enter_pin("1234")
     flow.set_consents(CONSENTS)
     flow.set_limit(True)
+    card._pin_verified = False  # as after a card reset
+    flow.consent_registration()
+    assert flow.snapshot().step is Step.REGISTER_PIN
+    flow.enter_registration_pin("1234")
     assert flow.snapshot().step is Step.DONE
+    assert len(portal.links) == 1
+
+
+def test_registration_refused_or_declined(
+    flow: KioskFlow, reader: InProcessReader, portal: FakePortal, card: VirtualJpkiCard
+) -> None:
+    portal.linked.clear()
+    portal.unknown_holders.add(card.certificate_der)
+    place(flow, reader, card)
+    flow.choose("pin")
+    flow.enter_pin("1234")
+    flow.set_consents(CONSENTS)
+    flow.set_limit(True)
+    flow.consent_registration()
+    screen = flow.snapshot()
+    assert screen.step is Step.ERROR
+    assert screen.error == {"ja": "持ち主を確認できません", "en": "Holder unknown"}
+    assert portal.linked == set()
+    take(flow, reader)
+
+    place(flow, reader, card)
+    flow.choose("pin")
+    flow.enter_pin("1234")
+    flow.set_consents(CONSENTS)
+    flow.set_limit(True)
+    assert flow.snapshot().step is Step.REGISTER_INTRO
+    flow.finish()  # 登録しない
+    assert flow.snapshot().step is Step.PLACE_CARD
+    assert len(portal.links) == 1
 
 
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (PortalUnavailableError("ConnectError"), "受付にお申し出ください"),
+        (PortalUnavailableError("ConnectError"), "資格を確認できませんでした"),
+        (PortalUnavailableError("HTTP 503"), "被保険者資格申立書"),
+        (PortalError(503, "service.unavailable", {"ja": "x", "en": "x"}), "資格確認書"),
         (PortalError(422, "certificate.expired", {"ja": "期限切れ", "en": "expired"}), "更新"),
         (PortalError(422, "challenge.expired", {"ja": "x", "en": "x"}), "時間切れ"),
         (PortalError(422, "certificate.untrusted", {"ja": "信頼できない", "en": "u"}), "信頼"),

@@ -123,3 +123,39 @@ def test_pin_path_through_the_forms(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "5555" not in logged
     assert "1234" not in logged
+
+
+def test_registration_through_the_forms_asks_only_for_consent(card: VirtualJpkiCard) -> None:
+    """An unregistered card: the 利用登録 screen has no field to type in, only the consent; agreeing
+    registers the card and shows the verdict of the same visit."""
+    reader = InProcessReader([SLOT])
+    portal = FakePortal()
+    server = KioskServer(KioskFlow(reader, portal, SimulatedFaceMatcher()), 0)
+    server.start()
+    try:
+        with _client(server) as client:
+            _insert(server, reader, card)
+            _post(client, server, action="choose", method="pin")
+            _post(client, server, action="pin", pin="1234")
+            _post(
+                client,
+                server,
+                action="consents",
+                consent_health_check="1",
+                consent_drug="0",
+                consent_clinical="0",
+                consent_surgery="0",
+            )
+            _post(client, server, action="limit", provide="0")
+            page = client.get("/").text
+            assert 'data-step="register_intro"' in page
+            assert 'value="register_consent"' in page
+            assert re.search(r'<input(?![^>]*type="hidden")', page) is None  # nothing to type
+            _post(client, server, action="register_consent")
+            page = client.get("/").text
+            assert 'data-step="done"' in page
+            assert "利用登録が完了しました" in page
+            assert 'data-result-code="1"' in page
+        assert len(portal.links) == 1
+    finally:
+        server.close()

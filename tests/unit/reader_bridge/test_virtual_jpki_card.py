@@ -94,10 +94,12 @@ def test_signature_needs_key_ef_selected_after_verify(card: VirtualJpkiCard) -> 
 def test_pin_counter_persists_in_card_json(card: VirtualJpkiCard, tmp_path: Path) -> None:
     card.save(tmp_path / "card")
     assert sorted(p.name for p in (tmp_path / "card").iterdir()) == [
-        "ca.pem", "card.json", "cert.pem", "key.pem",
+        "ca.pem", "card.json", "cert.pem", "key.pem", "sign-ca.pem", "sign-cert.pem",
+        "sign-key.pem",
     ]  # fmt: skip
     assert json.loads((tmp_path / "card" / "card.json").read_text()) == {
-        "pin": "1234", "tries_left": 3, "token": "JPKIAPICCTOKEN2",
+        "pin": "1234", "tries_left": 3, "token": "JPKIAPICCTOKEN2", "sign_pin": "ONSHI2026",
+        "sign_tries_left": 5,
     }  # fmt: skip
     reader = InProcessReader()
     reader.insert(card)

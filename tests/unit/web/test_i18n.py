@@ -39,9 +39,9 @@ def test_translate_fills_placeholders(catalogue: Catalogue) -> None:
     )
 
 
-def test_missing_param_leaves_placeholder_visible(catalogue: Catalogue) -> None:
-    assert catalogue.translate("en", "clinic.code") == "Institution code {code}"
-    assert "{code}" in catalogue.translate("en", "clinic.code", other="x")
+def test_missing_param_never_shows_a_raw_placeholder(catalogue: Catalogue) -> None:
+    assert catalogue.translate("en", "clinic.code") == "Institution code …"
+    assert "{code}" not in catalogue.translate("en", "clinic.code", other="x")
 
 
 def test_unknown_key_shows_the_key(catalogue: Catalogue) -> None:

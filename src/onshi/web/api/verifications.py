@@ -175,7 +175,15 @@ def verification_status(
     sync_to_thread=True,
     security=DEVICE_SECURITY,
     tags=TAGS,
-    summary="健康保険証利用登録: link the card's certificate to the person (PIN signature)",
+    summary="健康保険証利用登録: link the card's certificate to the holder J-LIS names",
+    description=(
+        "Signed body {challenge_id, certificate, signature}: the card's user-authentication "
+        "certificate and its PIN signature over a fresh challenge, nothing typed. The portal "
+        "asks J-LIS who holds the certificate and links it to that person; a 'person' object "
+        "(typed 保険者番号/記号番号/生年月日) is refused with card_link.typed_identity. Errors: "
+        "challenge and certificate codes, card_link.holder_unknown, card_link.holder_incomplete, "
+        "card_link.already_linked. See docs/identity.md."
+    ),
 )
 def create_card_link(
     *,

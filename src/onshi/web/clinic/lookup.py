@@ -16,16 +16,19 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, SkipValidation
 from litestar.response import Template
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from onshi.accounts.schemas import Principal
 from onshi.clock import Clock
+from onshi.db.availability import database_unavailable
 from onshi.errors import DomainError, NotFoundError
 from onshi.settings import Settings
 from onshi.verification.lookup import FIELDS, lookup_by_symbol_number, validate_identity
 from onshi.verification.schemas import PersonIdentity, parse_patient_number
 from onshi.web.htmx import page_or_fragment
 from onshi.web.live import announce_verification
+from onshi.web.unavailable import RETRY_AFTER_SECONDS, retry_headers
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE = "pages/clinic/lookup.html"
@@ -40,6 +43,7 @@ def _render(
     problems: dict[str, DomainError] | None = None,
     result: dict[str, Any] | None = None,
     ignored: bool = False,
+    unavailable: bool = False,
     status_code: int = 200,
 ) -> Template:
     return page_or_fragment(
@@ -51,8 +55,11 @@ def _render(
             "problems": problems or {},
             "result": result,
             "patient_number_ignored": ignored,
+            "unavailable": unavailable,
+            "retry_after": RETRY_AFTER_SECONDS,
         },
         status_code=status_code,
+        headers=retry_headers() if unavailable else None,
     )
 
 
@@ -97,6 +104,12 @@ def lookup_submit(  # noqa: PLR0917 - Litestar injects dependencies by name
             patient_number=values["institution_patient_number"] or None,
             staff_account_id=principal.subject_id,
         )
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        db.rollback()
+        # in place of the result: 資格を確認できませんでした and the fallbacks, never an old 有効
+        return _render(request, values=values, unavailable=True, status_code=503)
     except DomainError as exc:  # 照会番号 already used for another person
         db.rollback()
         return _render(

@@ -8,8 +8,11 @@
 
 A stream subscribes to its institution's topic (:mod:`onshi.web.live`) and re-reads each announced
 event from the database with the institution filter, so an announcement can only ever show this
-institution's own data. It ends after :data:`STREAM_SECONDS` so that the browser reconnects
-through the guard (an expired or revoked session stops receiving results).
+institution's own data. Every :data:`SESSION_CHECK_SECONDS`, and before each card it sends,
+it re-reads the session (:func:`onshi.accounts.session_check.session_unchanged`) and ends as
+soon as the clerk signed out, the session expired, the account was disabled or its role
+changed; the browser's reconnection then meets the guard. It also ends after
+:data:`STREAM_SECONDS`, so every stream passes the guard again now and then.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from litestar.response.sse import ServerSentEventMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from onshi.accounts.schemas import Principal
+from onshi.accounts.session_check import session_unchanged
 from onshi.clock import Clock
 from onshi.errors import NotFoundError
 from onshi.institutions.queries import get_institution
@@ -39,6 +43,7 @@ from onshi.verification.feed import (
 from onshi.verification.services import Outcome
 from onshi.verification.visual import confirm_visual, reject_visual
 from onshi.web.broker import CLOSED, RESYNC
+from onshi.web.dependencies import session_policy
 from onshi.web.htmx import add_vary, page_or_fragment
 from onshi.web.live import (
     announce_pending_check,
@@ -54,6 +59,7 @@ CATCH_UP_LIMIT: Final = 100
 RETRY_MS: Final = 2000
 KEEPALIVE_SECONDS: Final = 15.0
 STREAM_SECONDS: Final = 300.0
+SESSION_CHECK_SECONDS: Final = 3.0
 CARD_TEMPLATE: Final = "partials/verification/_reception_card.html"
 PENDING_TEMPLATE: Final = "partials/verification/_pending_check.html"
 
@@ -112,7 +118,7 @@ async def reception_stream(
     cursor = parse_event_id(request.headers.get("last-event-id")) or parse_event_id(
         request.query_params.get("after")
     )
-    feed = _Feed(request, state, institution_id)
+    feed = _Feed(request, state, institution_id, principal)
     return ServerSentEvent(
         feed.messages(cursor),
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
@@ -122,8 +128,16 @@ async def reception_stream(
 class _Feed:
     """One open stream: reads cards in the thread pool, renders them in the request's language."""
 
-    def __init__(self, request: Request[Any, Any, Any], state: State, institution_id: int) -> None:
+    def __init__(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        institution_id: int,
+        principal: Principal,
+    ) -> None:
         self.institution_id = institution_id
+        self.principal = principal
+        self.policy = session_policy(state.settings)
         self.broker = broker_of(state)
         self.session_factory: sessionmaker[Session] = state.session_factory
         self.clock: Clock = state.clock
@@ -139,6 +153,11 @@ class _Feed:
                 return query(db)
 
         return await anyio.to_thread.run_sync(run)
+
+    async def _signed_in(self) -> bool:
+        return await self._read(
+            lambda db: session_unchanged(db, self.clock, self.policy, self.principal)
+        )
 
     def _render(self, template: str, values: Mapping[str, Any]) -> str:
         rendered: str = self.templates.get_template(template).render(**self.context, **values)
@@ -194,11 +213,22 @@ class _Feed:
                     yield ServerSentEventMessage(data=html, event="verification", id=cursor)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + STREAM_SECONDS
+            quiet_since = next_check = loop.time()
             while (left := deadline - loop.time()) > 0:
-                message = await subscription.get(timeout=min(KEEPALIVE_SECONDS, left))
+                wait = min(left, SESSION_CHECK_SECONDS, KEEPALIVE_SECONDS)
+                message = await subscription.get(timeout=max(0.01, wait))
+                now = loop.time()
+                # before anything else is sent, and every few seconds: still this sign-in?
+                if (message is not None or now >= next_check) and not await self._signed_in():
+                    return
+                if now >= next_check:
+                    next_check = now + SESSION_CHECK_SECONDS
                 if message is None:
-                    yield ServerSentEventMessage(data=None, comment="keep-alive")
+                    if now - quiet_since >= KEEPALIVE_SECONDS:
+                        quiet_since = now
+                        yield ServerSentEventMessage(data=None, comment="keep-alive")
                     continue
+                quiet_since = now
                 if message == CLOSED:
                     return
                 parsed = parse_live_message(message) if message != RESYNC else ("resync", 0)

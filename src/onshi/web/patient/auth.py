@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -114,6 +115,18 @@ def _relying_party(settings: Settings) -> RelyingParty | None:
         return None
 
 
+def other_origin_url(request: Request[Any, Any, Any], settings: Settings) -> str | None:
+    """The same page on the public origin when this request came to another address (e.g.
+    ``127.0.0.1`` for ``localhost``): passkeys are bound to the public origin only, so the page
+    names the address that works instead of failing with a generic message."""
+    public = urlsplit(settings.public_origin)
+    host = request.headers.get("host", "").lower()
+    if not host or host == public.netloc.lower():
+        return None
+    query = request.url.query
+    return f"{settings.public_origin}{request.url.path}" + (f"?{query}" if query else "")
+
+
 def _credential(data: Any) -> dict[str, Any] | None:
     credential = data.get("credential") if isinstance(data, dict) else None
     return credential if isinstance(credential, dict) else None
@@ -176,7 +189,12 @@ def enrol_page(
     return render(
         request,
         "pages/patient/enrol.html",
-        {"invitation": invitation, "code": code, "configured": configured},
+        {
+            "invitation": invitation,
+            "code": code,
+            "configured": configured,
+            "right_url": other_origin_url(request, settings),
+        },
     )
 
 
@@ -254,7 +272,11 @@ def sign_in_page(
     if principal is not None and principal.is_patient:
         return Redirect(LANDING, status_code=303)
     configured = _relying_party(settings) is not None
-    return render(request, "pages/patient/sign_in.html", {"configured": configured})
+    return render(
+        request,
+        "pages/patient/sign_in.html",
+        {"configured": configured, "right_url": other_origin_url(request, settings)},
+    )
 
 
 @post("/me/sign-in/options", name="patient-sign-in-options", sync_to_thread=True, status_code=200)

@@ -9,7 +9,7 @@ log's purposes gain ``symbol_number`` (a 記号番号 lookup). Downgrade rebuild
 the events in id order.
 
 Revision ID: 0009_transparency_log
-Revises: 0005_batch_inquiries
+Revises: 0011_staff_accounts
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from alembic import op
 import onshi.db.types
 
 revision: str = "0009_transparency_log"
-down_revision: str | None = "0005_batch_inquiries"
+down_revision: str | None = "0011_staff_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
