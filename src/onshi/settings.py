@@ -136,8 +136,6 @@ class Settings:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
         if not 1 <= self.jpki_reload_seconds <= 86400:
             raise SettingsError("ONSHI_JPKI_RELOAD_SECONDS must be between 1 and 86400")
-        if self.environment == "production" and not self.tlog_signing_key:
-            raise SettingsError("ONSHI_TLOG_SIGNING_KEY is required in production")
         if not 10 <= self.tlog_interval_ms <= 60000:
             raise SettingsError("ONSHI_TLOG_INTERVAL_MS must be between 10 and 60000")
         for proxy in self.trusted_proxies:
@@ -151,6 +149,8 @@ class Settings:
             self._check_production_transport()
         if not 1 <= self.db_timeout_seconds <= 60:
             raise SettingsError("ONSHI_DB_TIMEOUT_SECONDS must be between 1 and 60")
+        if self.environment == "production" and not self.tlog_signing_key:
+            raise SettingsError("ONSHI_TLOG_SIGNING_KEY is required in production")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
             if not path.is_file():
                 raise SettingsError(f"JPKI file not found: {path}")

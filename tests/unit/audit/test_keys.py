@@ -14,14 +14,14 @@ SECRETS = {"secret_key": "s" * 40, "my_number_key": "m" * 40}
 
 
 def test_production_needs_the_key() -> None:
+    transport = {"public_origin": "https://onshi.example", "trusted_proxies": ("10.0.0.1",)}
     with pytest.raises(SettingsError, match="ONSHI_TLOG_SIGNING_KEY"):
-        Settings(environment="production", **SECRETS)
+        Settings(environment="production", **transport, **SECRETS)  # type: ignore[arg-type]
     key = Signer("prod.example/transparency", bytes(32)).encode()
     settings = Settings(
         environment="production",
         tlog_signing_key=key,
-        public_origin="https://onshi.example",
-        trusted_proxies=("10.0.0.1",),
+        **transport,  # type: ignore[arg-type]
         **SECRETS,
     )
     identity = log_identity(settings)
