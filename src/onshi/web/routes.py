@@ -35,6 +35,10 @@ from onshi.web.public import home, set_lang
 from onshi.web.public_uptake import public_uptake
 from onshi.web.staff.account import account_handlers
 from onshi.web.staff.manage import manage_handlers
+from onshi.web.transparency.routes import (
+    TRANSPARENCY_PATIENT_HANDLERS,
+    TRANSPARENCY_PUBLIC_HANDLERS,
+)
 
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     home,
@@ -46,7 +50,10 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     favicon,
     public_uptake,
 ]
-PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
+PATIENT_HANDLERS: list[ControllerRouterHandler] = [
+    *PATIENT_PAGE_HANDLERS,
+    *TRANSPARENCY_PATIENT_HANDLERS,
+]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     clinic_landing,
     *DEVICE_PAGE_HANDLERS,
@@ -88,6 +95,14 @@ def build_routers() -> list[ControllerRouterHandler]:
         Router(
             path="/",
             route_handlers=PUBLIC_HANDLERS,
+            opt={"audience": "public"},
+            include_in_schema=False,
+        ),
+        # The transparency log: checkpoint, key and proofs for anyone; an entry's bytes are
+        # checked per request (administrators, or the entry's own patient).
+        Router(
+            path="/transparency",
+            route_handlers=TRANSPARENCY_PUBLIC_HANDLERS,
             opt={"audience": "public"},
             include_in_schema=False,
         ),

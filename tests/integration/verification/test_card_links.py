@@ -115,7 +115,7 @@ def test_link_goes_to_the_holder_then_renewal_relinks_through_the_same_holder(  
     assert _active_links(db, person) == [renewed.fingerprint]
     assert _submit(reader, fresh, reader.pin_body(renewed)).body["result_code"] == 1
     events = db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "card_link.created").order_by(AuditEvent.seq)
+        select(AuditEvent).where(AuditEvent.action == "card_link.created").order_by(AuditEvent.id)
     ).all()
     assert [event.person_id for event in events] == [person.id, person.id]
     assert events[-1].details["replaced"] == [card.fingerprint]

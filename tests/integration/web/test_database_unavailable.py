@@ -32,7 +32,7 @@ TIMEOUT = 1
 # the timeout, plus generous room for a loaded machine; the old code waited 30 s
 BOUND = TIMEOUT + 6
 # what a check, a sign-in and a signed request write (EXCLUSIVE: reads still pass)
-LOCKED_TABLES = ("audit_chain_head", "device_request_nonces", "verification_events")
+LOCKED_TABLES = ("audit_events", "device_request_nonces", "verification_events")
 
 
 @contextmanager

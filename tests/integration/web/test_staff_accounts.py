@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from onshi.accounts.models import StaffAccount, StaffRole, WebSession
 from onshi.app import create_app
 from onshi.audit.models import AuditEvent
-from onshi.audit.services import verify_audit_chain
 from onshi.clock import FrozenClock
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -36,7 +35,7 @@ _TEMP = re.compile(r'<code class="temp-password">([a-z0-9-]+)</code>')
 
 def _actions(db: Session) -> list[str]:
     db.expire_all()
-    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def _post(client: TestClient[Litestar], page: str, path: str, data: dict[str, Any]) -> Any:
@@ -239,7 +238,6 @@ def test_disable_and_role_change_end_the_sessions(
     actions = _actions(db)
     assert "staff_account.updated" in actions
     assert "staff_account.disabled" in actions
-    assert verify_audit_chain(db).ok
 
 
 def test_reset_gives_a_one_time_password_and_ends_sessions(

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from onshi.app import create_app
+from onshi.audit.note import Signer
 from onshi.settings import Settings, SettingsError
 from onshi.web.proxies import TrustedProxies, parse_networks
 from onshi.web.security import HSTS
@@ -42,7 +43,11 @@ def test_bad_proxy_settings_are_refused() -> None:
 
 
 def _keys() -> dict[str, str]:
-    return {"ONSHI_SECRET_KEY": "s" * 40, "ONSHI_MY_NUMBER_KEY": "m" * 40}
+    return {
+        "ONSHI_SECRET_KEY": "s" * 40,
+        "ONSHI_MY_NUMBER_KEY": "m" * 40,
+        "ONSHI_TLOG_SIGNING_KEY": Signer("p.example.jp/transparency", bytes(32)).encode(),
+    }
 
 
 def test_production_refuses_an_http_public_origin() -> None:
