@@ -45,6 +45,7 @@ from onshi.devices.signing import (
     DEFAULT_POLICY,
     JOSE_MEDIA_TYPE,
     SIGNATURE_HEADER,
+    DeviceKeyCache,
     DevicePrincipal,
     SignaturePolicy,
     SignedRequest,
@@ -55,6 +56,7 @@ from onshi.errors import DomainError
 
 UNSIGNED: Final = "unsigned"
 POLICY_STATE_KEY: Final = "device_signature_policy"
+DEVICE_CACHE_STATE_KEY: Final = "device_key_cache"
 _SCOPE_KEY: Final = "onshi.signed_request"
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
@@ -72,16 +74,27 @@ def is_unsigned(handler: BaseRouteHandler) -> bool:
     return handler.opt.get("device_auth") == UNSIGNED
 
 
+def device_cache_of(state: Any) -> DeviceKeyCache:
+    """This process's device cache (onshi.devices.signing "Device cache"), made on first use."""
+    cache: DeviceKeyCache | None = state.get(DEVICE_CACHE_STATE_KEY)
+    if cache is None:
+        cache = state[DEVICE_CACHE_STATE_KEY] = DeviceKeyCache()
+    return cache
+
+
 def _verify_in_transaction(  # noqa: PLR0917 - called through functools.partial
     factory: sessionmaker[Session],
     clock: Clock,
     policy: SignaturePolicy,
+    cache: DeviceKeyCache,
     token: bytes | str,
     method: str,
     path: str,
 ) -> SignedRequest:
     with factory() as db, db.begin():
-        return verify_device_request(db, clock, token, method=method, path=path, policy=policy)
+        return verify_device_request(
+            db, clock, token, method=method, path=path, policy=policy, cache=cache
+        )
 
 
 async def device_request_guard(
@@ -110,6 +123,7 @@ async def device_request_guard(
             state.session_factory,
             state.clock,
             policy,
+            device_cache_of(state),
             token,
             method,
             connection.scope["path"],
