@@ -140,6 +140,10 @@ def _failure(
     )
 
 
+#: The record of a failed check, for the lean path (onshi.verification.lean) too.
+record_failure = _failure
+
+
 def _status(code: str) -> int:
     return status_of(code) if code in errors.ERROR_CODES else 422
 
