@@ -21,6 +21,7 @@ from litestar.params import FromPath, RawBody, SkipValidation
 from sqlalchemy.orm import Session
 
 from onshi.clock import Clock
+from onshi.db.engine import serialised_writes
 from onshi.devices.signing import DevicePrincipal
 from onshi.pki import ReloadingTrustStore, TrustStore
 from onshi.settings import Settings
@@ -136,27 +137,28 @@ def submit_verification(
 ) -> Response[Any]:
     """The hot path: the device signature, the nonce and the whole check in one transaction
     (onshi.web.api.signed.IN_HANDLER), through :mod:`onshi.verification.lean`."""
-    signed = verify_in_handler(request, db, body)
-    device = signed.device
-    try:
-        outcome = submit_verification_lean(
-            db,
-            clock,
-            trust_store_of(request.app.state, settings, clock),
-            settings.consent,
-            device_id=device.device_id,
-            institution_id=device.institution_id,
-            device_mode=device.mode,
-            body=signed.body if signed.body is not None else {},
-        )
-        _announce(db, request.app.state, outcome)
-        # Commit here, in this worker thread, before the answer (not in the request's clean-up,
-        # which first waits for the event loop and another thread).
-        db.commit()
-    except BaseException:
-        db.rollback()
-        spend_after_failure(request, body)
-        raise
+    with serialised_writes(request.app.state.engine):
+        signed = verify_in_handler(request, db, body)
+        device = signed.device
+        try:
+            outcome = submit_verification_lean(
+                db,
+                clock,
+                trust_store_of(request.app.state, settings, clock),
+                settings.consent,
+                device_id=device.device_id,
+                institution_id=device.institution_id,
+                device_mode=device.mode,
+                body=signed.body if signed.body is not None else {},
+            )
+            _announce(db, request.app.state, outcome)
+            # Commit here, in this worker thread, before the answer (not in the request's
+            # clean-up, which first waits for the event loop and another thread).
+            db.commit()
+        except BaseException:
+            db.rollback()
+            spend_after_failure(request, body)
+            raise
     return _answer(request, outcome)
 
 
