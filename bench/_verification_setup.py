@@ -27,7 +27,7 @@ from onshi.devices.models import DeviceStatus, ReaderDevice, ReaderMode
 from onshi.identity.models import CardCertificateLink, Person
 from onshi.institutions.models import Institution
 from onshi.pki.devpki import DevelopmentPKI
-from onshi.qualification.models import FiveItemStatus, Qualification
+from onshi.qualification.models import LinkStatus, MemberLink, Qualification
 from onshi.verification.models import VerificationEvent
 
 PERSON_PREFIX = "bench-person-"
@@ -102,21 +102,23 @@ def migrate_and_seed(workdir: Path, database_url: str, people: int) -> None:
 
 
 def _eligible_persons(database_url: str, count: int) -> list[tuple[int, date]]:
-    """Persons with exactly one qualification, current and 5-item matched (result code 1)."""
+    """Persons with exactly one member record, current and linked (result code 1)."""
     engine = make_engine(database_url)
     single = (
-        select(Qualification.person_id)
-        .group_by(Qualification.person_id)
+        select(MemberLink.person_id)
+        .group_by(MemberLink.person_id)
         .having(func.count() == 1)
         .scalar_subquery()
     )
     with engine.connect() as conn:
         rows = conn.execute(
             select(Person.id, Person.birth_date)
-            .join(Qualification, Qualification.person_id == Person.id)
+            .join(MemberLink, MemberLink.person_id == Person.id)
+            .join(Qualification, Qualification.id == MemberLink.qualification_id)
             .where(
                 Qualification.lost_on.is_(None),
-                Qualification.five_item_status == FiveItemStatus.MATCHED,
+                MemberLink.ended_at.is_(None),
+                MemberLink.status == LinkStatus.LINKED,
                 Person.id.in_(single),
             )
             .order_by(Person.id)

@@ -57,7 +57,6 @@ def _write_csv(url: str, path: Path, rows: int) -> None:
     from sqlalchemy import select
 
     from onshi.db.engine import make_engine
-    from onshi.identity.models import Person
     from onshi.qualification.models import Insurer, Qualification
 
     engine = make_engine(url)
@@ -68,10 +67,8 @@ def _write_csv(url: str, path: Path, rows: int) -> None:
                 Qualification.symbol,
                 Qualification.number,
                 Qualification.branch,
-                Person.birth_date,
-            )
-            .join(Insurer, Insurer.id == Qualification.insurer_id)
-            .join(Person, Person.id == Qualification.person_id)
+                Qualification.birth_date,
+            ).join(Insurer, Insurer.id == Qualification.insurer_id)
         ).all()
     engine.dispose()
     if not keys:

@@ -27,11 +27,13 @@ def _demo_person(server: OnshiServer) -> tuple[int, list[str]]:
             assert patient is not None, "the seeded database has no demo patient"
             tables = load_all_models().tables
             quals, insurers = tables["qualifications"], tables["insurers"]
+            links = tables["member_links"]
             names = list(
                 connection.execute(
                     select(insurers.c.name)
                     .join(quals, quals.c.insurer_id == insurers.c.id)
-                    .where(quals.c.person_id == patient[0])
+                    .join(links, links.c.qualification_id == quals.c.id)
+                    .where(links.c.person_id == patient[0], links.c.ended_at.is_(None))
                 ).scalars()
             )
     finally:

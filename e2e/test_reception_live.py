@@ -77,22 +77,23 @@ def _page_on(browser: Browser, context_args: dict[str, Any], server: OnshiServer
 
 
 def _demo_person(server: OnshiServer, login_id: str) -> dict[str, Any]:
-    """A person with a current, 5-item-matched qualification (not one of the demo staff)."""
+    """A person with one member record, current and linked (not one of the demo staff); the
+    name is the member record's (what the answer shows)."""
     rows = server.query(
-        "SELECT p.family_name, p.given_name, p.birth_date, i.number, q.symbol, q.number, "
-        "q.branch FROM qualifications q JOIN persons p ON p.id = q.person_id "
+        "SELECT q.name, '', q.birth_date, i.number, q.symbol, q.number, "
+        "q.branch FROM qualifications q JOIN member_links l ON l.qualification_id = q.id "
         "JOIN insurers i ON i.id = q.insurer_id "
-        "WHERE q.lost_on IS NULL AND q.five_item_status = 'matched' "
-        "AND (SELECT count(*) FROM qualifications o WHERE o.person_id = p.id) = 1 "
-        "ORDER BY p.id LIMIT 1"
+        "WHERE q.lost_on IS NULL AND l.ended_at IS NULL AND l.status = 'linked' "
+        "AND (SELECT count(*) FROM member_links o WHERE o.person_id = l.person_id) = 1 "
+        "ORDER BY l.person_id LIMIT 1"
     )
     assert rows, "the seeded nation has no person with a current qualification"
-    family, given, birth, insurer_number, symbol, number, branch = rows[0]
+    name, _unused, birth, insurer_number, symbol, number, branch = rows[0]
     institution = server.query(
         "SELECT institution_id FROM staff_accounts WHERE login_id = ?", login_id
     )[0][0]
     return {
-        "name": f"{family}\u3000{given}",
+        "name": str(name),
         "birth_date": str(birth)[:10],
         "insurer_number": str(insurer_number),
         "symbol": symbol,

@@ -87,7 +87,7 @@ def test_insurer_operator_sees_the_insurer_page(page: Page, onshi_server: OnshiS
     account = demo_staff("demo-insurer")
     [(insurer_name, number, members)] = onshi_server.query(
         "SELECT ins.name, ins.number, "
-        "(SELECT count(DISTINCT q.person_id) FROM qualifications q "
+        "(SELECT count(*) FROM qualifications q "
         " WHERE q.insurer_id = ins.id AND q.lost_on IS NULL) "
         "FROM staff_accounts s JOIN insurers ins ON ins.id = s.insurer_id WHERE s.login_id = ?",
         account.login_id,

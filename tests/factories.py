@@ -21,15 +21,18 @@ from onshi.accounts.models import PatientAccount, StaffAccount, StaffRole
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.db.base import Base
 from onshi.devices.models import ReaderDevice
-from onshi.identifiers.card import normalize_number, normalize_symbol
+from onshi.identifiers.card import number_key, symbol_key
 from onshi.identifiers.checkdigit import luhn_check_digit
 from onshi.identity.models import CardCertificateLink, Person, Sex, SimulatedResidentRecord
 from onshi.institutions.models import Institution, InstitutionKind
 from onshi.qualification.models import (
     CopaymentRatio,
-    FiveItemStatus,
     Insurer,
     InsurerKind,
+    LinkActor,
+    LinkMethod,
+    LinkStatus,
+    MemberLink,
     Qualification,
     Relationship,
 )
@@ -142,24 +145,32 @@ def make_qualification(
     db: Session,
     person: Person | None = None,
     insurer: Insurer | None = None,
+    *,
+    link_status: LinkStatus | None = LinkStatus.LINKED,
     **overrides: Any,
 ) -> Qualification:
-    """A current 本人 qualification (3割, 5-item matched). ``symbol`` / ``number`` overrides
-    also set the lookup keys unless those are overridden too."""
+    """A current 本人 member record (3割) carrying ``person``'s 5 items, linked to ``person``
+    with ``link_status`` (``None``: no link at all). ``symbol`` / ``number`` overrides also set
+    the lookup keys unless those are overridden too."""
     person = person or make_person(db)
     insurer = insurer or make_insurer(db)
     symbol = overrides.pop("symbol", "1234")
     number = overrides.pop("number", f"{_next():06d}")
     qualification = Qualification(
-        person_id=person.id,
         insurer_id=insurer.id,
         card_class="01",
         symbol=symbol,
         number=number,
         branch="00",
-        symbol_key=normalize_symbol(symbol) or "",
-        number_key=normalize_number(number),
+        symbol_key=symbol_key(symbol),
+        number_key=number_key(number),
         relationship=Relationship.INSURED,
+        name=person.full_name,
+        name_kana=person.full_name_kana,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        address=person.address,
+        postal_code=person.postal_code,
         acquired_on=date(2020, 4, 1),
         lost_on=None,
         loss_reason=None,
@@ -170,10 +181,56 @@ def make_qualification(
         preschool=False,
         notified_on=date(2020, 4, 1),
         registered_at=datetime(2020, 4, 3, tzinfo=UTC),
-        five_item_status=FiveItemStatus.MATCHED,
         created_at=NOW,
     )
-    return _save(db, qualification, overrides)
+    _save(db, qualification, overrides)
+    if link_status is not None:
+        make_member_link(db, qualification, person, status=link_status)
+    return qualification
+
+
+def make_member_link(
+    db: Session, qualification: Qualification, person: Person, **overrides: Any
+) -> MemberLink:
+    """A current link of ``qualification`` to ``person`` (``linked`` unless overridden)."""
+    link = MemberLink(
+        qualification_id=qualification.id,
+        person_id=person.id,
+        status=LinkStatus.LINKED,
+        method=LinkMethod.MY_NUMBER,
+        variations=[],
+        differences=[],
+        actor_kind=LinkActor.SYSTEM,
+        actor_id=None,
+        created_at=datetime(2020, 4, 3, tzinfo=UTC),
+        ended_at=None,
+    )
+    return _save(db, link, overrides)
+
+
+def linked_person_id(db: Session, qualification: Qualification) -> int | None:
+    """The person the member record's current link names, whatever its status."""
+    from sqlalchemy import select
+
+    return db.scalar(
+        select(MemberLink.person_id).where(
+            MemberLink.qualification_id == qualification.id, MemberLink.ended_at.is_(None)
+        )
+    )
+
+
+def member_of(db: Session, person: Person) -> Qualification:
+    """A member record of ``person`` with a current link (made when the person has none)."""
+    from sqlalchemy import select
+
+    found = db.scalar(
+        select(Qualification)
+        .join(MemberLink, MemberLink.qualification_id == Qualification.id)
+        .where(MemberLink.person_id == person.id, MemberLink.ended_at.is_(None))
+        .order_by(Qualification.acquired_on.desc(), Qualification.id.desc())
+        .limit(1)
+    )
+    return found if found is not None else make_qualification(db, person)
 
 
 _CODE_TABLE = {
@@ -278,7 +335,7 @@ def make_verification_event(
     event = VerificationEvent(
         institution_id=institution.id,
         method=VerificationMethod.SYMBOL_NUMBER,
-        person_id=qualification.person_id,
+        person_id=linked_person_id(db, qualification),
         qualification_id=qualification.id,
         result_code=int(ResultCode.VALID),
         occurred_at=NOW,
@@ -308,9 +365,11 @@ def make_consent(
 
 
 def make_drug_record(db: Session, person: Person | None = None, **overrides: Any) -> DrugRecord:
-    person = person or make_person(db)
+    """A drug record of ``person``'s current member record (made, and linked, when needed);
+    ``qualification_id`` overrides the member."""
+    if "qualification_id" not in overrides:
+        overrides["qualification_id"] = member_of(db, person or make_person(db)).id
     record = DrugRecord(
-        person_id=person.id,
         dispensed_on=date(2026, 2, 10),
         claim_month=date(2026, 2, 1),
         institution_name="テスト薬局",

@@ -1,7 +1,8 @@
 """Set-based resolution of a chunk of search rows: the chunk's keys go into a temporary table
 and ONE join against insurers + qualifications + persons returns every candidate qualification
-of every row (枝番 optional: a row without 枝番 matches any branch). Qualifications whose 5-item
-check failed are invisible. The candidates feed :func:`onshi.verification.results.compute_result`.
+of every row (枝番 optional: a row without 枝番 matches any branch). Only shown member records
+take part (the one rule, :func:`onshi.qualification.visibility.join_shown`; the link names the
+person). The candidates feed :func:`onshi.verification.results.compute_result`.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from sqlalchemy.orm import aliased
 from onshi.batch.bulk import BulkInsert
 from onshi.batch.rows import SearchRow
 from onshi.db.enums import StrEnumType
-from onshi.identity.models import Person
-from onshi.qualification.models import FiveItemStatus, Insurer, Qualification
+from onshi.qualification.models import Insurer, MemberLink, Qualification
+from onshi.qualification.visibility import join_shown, shown_link
 from onshi.verification.results import QualificationRecord
 
 _TEMP = MetaData()
@@ -61,13 +62,13 @@ _KEY_COLUMNS = ("line_no", "insurer_number", "symbol_key", "number_key", "branch
 _ANALYZE = ("ANALYZE batch_lookup_keys", "ANALYZE temp.batch_lookup_keys")
 
 _newer = aliased(Qualification)
-_visible = Qualification.five_item_status != FiveItemStatus.FAILED
+_newer_link = aliased(MemberLink)
 
 
 #: QualificationRecord field → column, in select order after ``line_no``.
 _RECORD_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("id", Qualification.id),
-    ("person_id", Qualification.person_id),
+    ("person_id", MemberLink.person_id),
     ("insurer_number", Insurer.number),
     ("insurer_name", Insurer.name),
     ("card_class", Qualification.card_class),
@@ -86,14 +87,12 @@ _RECORD_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("elderly_certificate_ratio", Qualification.elderly_certificate_ratio),
     ("elderly_certificate_valid_from", Qualification.elderly_certificate_valid_from),
     ("elderly_certificate_valid_to", Qualification.elderly_certificate_valid_to),
-    ("family_name", Person.family_name),
-    ("given_name", Person.given_name),
-    ("family_name_kana", Person.family_name_kana),
-    ("given_name_kana", Person.given_name_kana),
-    ("sex", Person.sex),
-    ("birth_date", Person.birth_date),
-    ("address", Person.address),
-    ("postal_code", Person.postal_code),
+    ("name", Qualification.name),
+    ("name_kana", Qualification.name_kana),
+    ("sex", Qualification.sex),
+    ("birth_date", Qualification.birth_date),
+    ("address", Qualification.address),
+    ("postal_code", Qualification.postal_code),
 )
 _FIELDS = tuple(name for name, _column in _RECORD_COLUMNS)
 #: StrEnum columns are read as plain strings and mapped to their members by one dictionary
@@ -112,12 +111,12 @@ if tuple(f.name for f in fields(QualificationRecord))[:_N] != _FIELDS:  # pragma
 def _candidates_query() -> Select[Any]:
     latest = (
         select(func.max(_newer.acquired_on))
-        .where(_newer.person_id == Qualification.person_id)
-        .where(_newer.five_item_status != FiveItemStatus.FAILED)
+        .join(_newer_link, and_(_newer_link.qualification_id == _newer.id, shown_link(_newer_link)))
+        .where(_newer_link.person_id == MemberLink.person_id)
         .scalar_subquery()
     )
     k = lookup_keys.c
-    return (
+    return join_shown(
         select(
             k.line_no,
             *(
@@ -139,10 +138,10 @@ def _candidates_query() -> Select[Any]:
                 Qualification.symbol_key == k.symbol_key,
                 Qualification.number_key == k.number_key,
                 or_(k.branch.is_(None), Qualification.branch == k.branch),
+                Qualification.birth_date == k.birth_date,
             ),
-        )
-        .join(Person, and_(Person.id == Qualification.person_id, Person.birth_date == k.birth_date))
-        .where(_visible)
+        ),
+        Qualification.id,
     )
 
 

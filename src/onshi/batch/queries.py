@@ -6,13 +6,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from onshi.batch.models import BatchInquiry, BatchInquiryRow, BatchStatus
 from onshi.errors import NotFoundError
-from onshi.identity.models import Person, Sex
-from onshi.qualification.models import CopaymentRatio, Insurer, Qualification, Relationship
+from onshi.identity.models import Sex
+from onshi.qualification.models import (
+    CopaymentRatio,
+    Insurer,
+    MemberLink,
+    Qualification,
+    Relationship,
+)
+from onshi.qualification.visibility import shown_link
 
 RESULT_FETCH = 5000
 
@@ -86,18 +93,20 @@ def iter_results(engine: Engine, inquiry_id: int) -> Iterator[ResultLine]:
             r.error_code,
             r.error_params,
             Insurer.name,
-            Person.family_name,
-            Person.given_name,
-            Person.family_name_kana,
-            Person.given_name_kana,
-            Person.sex,
+            Qualification.name,
+            Qualification.name_kana,
+            Qualification.sex,
             Qualification.relationship,
             Qualification.acquired_on,
             Qualification.valid_to,
             Qualification.copayment_ratio,
         )
-        .outerjoin(Qualification, Qualification.id == r.qualification_id)
-        .outerjoin(Person, Person.id == Qualification.person_id)
+        # The shown rule holds when the results are fetched too: a member whose link was held
+        # or undone since the inquiry ran gives no details.
+        .outerjoin(
+            MemberLink, and_(MemberLink.qualification_id == r.qualification_id, shown_link())
+        )
+        .outerjoin(Qualification, Qualification.id == MemberLink.qualification_id)
         .outerjoin(Insurer, Insurer.id == Qualification.insurer_id)
         .where(r.inquiry_id == inquiry_id)
         .order_by(r.line_no)
@@ -117,11 +126,11 @@ def iter_results(engine: Engine, inquiry_id: int) -> Iterator[ResultLine]:
                 error_code=row[8],
                 error_params=row[9],
                 insurer_name=row[10],
-                name=f"{row[11]}\u3000{row[12]}" if row[11] is not None else None,
-                name_kana=f"{row[13]}\u3000{row[14]}" if row[13] is not None else None,
-                sex=row[15],
-                relationship=row[16],
-                acquired_on=row[17],
-                valid_to=row[18],
-                copayment_ratio=row[19],
+                name=row[11],
+                name_kana=row[12],
+                sex=row[13],
+                relationship=row[14],
+                acquired_on=row[15],
+                valid_to=row[16],
+                copayment_ratio=row[17],
             )

@@ -18,9 +18,9 @@ from typing import Final
 from onshi.identifiers import (
     IdentifierError,
     normalize_branch,
-    normalize_number,
-    normalize_symbol,
+    number_key,
     parse_insurer_number,
+    symbol_key,
 )
 
 #: Canonical column names, in the documented order.
@@ -91,7 +91,7 @@ def map_header(fields: Sequence[str]) -> tuple[str, ...] | None:
 
 def _ascii_key(raw: str) -> str | None:
     """Fast path: an all-ASCII alphanumeric value normalises to itself upper-cased, exactly as
-    :func:`normalize_number` / :func:`normalize_symbol` would return it (checked in the tests)."""
+    :func:`number_key` / :func:`symbol_key` would return it (checked in the tests)."""
     if raw.isascii() and raw.isalnum() and len(raw) <= 38:
         return raw.upper()
     return None
@@ -111,14 +111,14 @@ def _symbol(raw: str) -> str | IdentifierError:
     if fast is not None:
         return fast
     try:
-        return normalize_symbol(raw) or ""
+        return symbol_key(raw)
     except IdentifierError as exc:
         return exc
 
 
 def _number(raw: str) -> str:
     fast = _ascii_key(raw)
-    return fast if fast is not None else normalize_number(raw)
+    return fast if fast is not None else number_key(raw)
 
 
 def _branch(raw: str) -> str | None:

@@ -14,7 +14,9 @@ from onshi.identifiers.card import (
     normalize_branch,
     normalize_number,
     normalize_symbol,
+    number_key,
     parse_card_identity,
+    symbol_key,
 )
 from onshi.identifiers.catalogue import messages, render
 from onshi.identifiers.checkdigit import luhn_check_digit, my_number_check_digit
@@ -60,6 +62,7 @@ __all__ = [
     "normalize_branch",
     "normalize_number",
     "normalize_symbol",
+    "number_key",
     "parse_card_identity",
     "parse_elderly_insured_number",
     "parse_institution_code",
@@ -68,4 +71,5 @@ __all__ = [
     "parse_public_payer_number",
     "parse_recipient_number",
     "render",
+    "symbol_key",
 ]

@@ -7,6 +7,11 @@ remain: digits, A–Z, ``-``, full-width katakana and kanji (some 国保 and 国
 or kanji). 記号 and 番号 are limited to 38 bytes as in the claim (レセプト) record, counting
 half-width characters as 1 byte and others as 2.
 
+Lookup keys (:func:`symbol_key`, :func:`number_key`) are the normalised values without their
+hyphens: a hyphen in a printed 記号 or 番号 is layout, not part of the identifier, so
+"123-45", "12345" and "１２３－４５" are the same 番号 on every path (card check answer, 記号番号
+lookup, 一括照会, registration). docs/identity-chain.md gives the reasons.
+
 枝番 is the 2-digit personal branch number. The national specification defines it as a fixed
 2-digit field and sets no rule to pad a 1-digit value, so a 1-digit 枝番 is rejected
 (``branch.format``) rather than guessed; cards issued before 2021 may have none (``None``).
@@ -78,6 +83,16 @@ def normalize_number(raw: str | None) -> str:
         raise IdentifierError("number.required", field="number", expected="", got="")
     _check_text(text, "number")
     return text
+
+
+def symbol_key(raw: str | None) -> str:
+    """The lookup key of a 記号: :func:`normalize_symbol` without hyphens; '' when omitted."""
+    return (normalize_symbol(raw) or "").replace("-", "")
+
+
+def number_key(raw: str | None) -> str:
+    """The lookup key of a 番号: :func:`normalize_number` without hyphens."""
+    return normalize_number(raw).replace("-", "")
 
 
 def normalize_branch(raw: str | None) -> str | None:

@@ -1,8 +1,11 @@
 """健康保険証情報 on the portal: is my current qualification registered, and its history.
 
-A qualification that failed the J-LIS 5-item check is shown nowhere until the insurer corrects it
-(2024 rule), so it is excluded here in the query. Every call logs a ``self`` view of the
-qualification data and appends an audit event, in the caller's transaction.
+Only member records shown to the person (the one rule, :mod:`onshi.qualification.visibility`)
+appear; a member whose link is held or disputed appears only as one 確認中 line, with nothing of
+its content. Current, ended (lost or expired) and not-yet follow the one validity rule
+(:mod:`onshi.qualification.validity`), so the portal says 資格（無効） where a card check answers
+2/3, never "not registered". Every call logs a ``self`` view of the qualification data and
+appends an audit event, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import DataKind
@@ -18,7 +21,6 @@ from onshi.clock import Clock, today_jst
 from onshi.portal.access import log_self_view
 from onshi.qualification.models import (
     CopaymentRatio,
-    FiveItemStatus,
     Insurer,
     LimitCategory,
     LimitCertification,
@@ -29,6 +31,8 @@ from onshi.qualification.models import (
     SpecificDisease,
     SpecificDiseaseCertificate,
 )
+from onshi.qualification.validity import Standing, in_force_clause, standing
+from onshi.qualification.visibility import shown_member_ids, withheld_member_ids
 
 HISTORY_LIMIT = 50
 
@@ -69,7 +73,7 @@ class QualificationView:
     preschool: bool
     elderly_certificate_ratio: CopaymentRatio | None
     elderly_certificate_valid_to: date | None
-    five_item_pending: bool
+    standing: Standing
     current: bool
     limits: tuple[LimitInfo, ...] = ()
     diseases: tuple[DiseaseInfo, ...] = ()
@@ -80,30 +84,28 @@ class QualificationSummary:
     today: date
     current: tuple[QualificationView, ...]
     history: tuple[QualificationView, ...]
+    #: Member records whose link is held or disputed: shown only as 確認中, one line each.
+    withheld: int = 0
 
     @property
     def registered(self) -> bool:
         return bool(self.current)
+
+    @property
+    def latest_ended(self) -> QualificationView | None:
+        """With nothing in force: the newest ended qualification (資格（無効）), if any."""
+        if self.current:
+            return None
+        ended = [q for q in self.history if q.standing.ended]
+        return ended[0] if ended else None
 
 
 def _visible(person_id: int) -> Select[Qualification, Insurer]:
     return (
         select(Qualification, Insurer)
         .join(Insurer, Insurer.id == Qualification.insurer_id)
-        .where(
-            Qualification.person_id == person_id,
-            Qualification.five_item_status != FiveItemStatus.FAILED,
-        )
+        .where(Qualification.id.in_(shown_member_ids(person_id)))
     )
-
-
-def _current_condition(today: date) -> list[ColumnElement[bool]]:
-    return [
-        Qualification.acquired_on <= today,
-        Qualification.valid_from <= today,
-        or_(Qualification.lost_on.is_(None), Qualification.lost_on > today),
-        or_(Qualification.valid_to.is_(None), Qualification.valid_to >= today),
-    ]
 
 
 def qualification_summary(
@@ -112,7 +114,7 @@ def qualification_summary(
     today = today_jst(clock)
     current_rows = db.execute(
         _visible(person_id)
-        .where(*_current_condition(today))
+        .where(in_force_clause(today))
         .order_by(Qualification.acquired_on.desc(), Qualification.id.desc())
     ).all()
     current_ids = [row[0].id for row in current_rows]
@@ -120,7 +122,12 @@ def qualification_summary(
     diseases = _diseases_by_qualification(db, current_ids, today)
     current = tuple(
         _view(
-            q, insurer, current=True, limits=limits.get(q.id, ()), diseases=diseases.get(q.id, ())
+            q,
+            insurer,
+            current=True,
+            today=today,
+            limits=limits.get(q.id, ()),
+            diseases=diseases.get(q.id, ()),
         )
         for q, insurer in current_rows
     )
@@ -129,16 +136,21 @@ def qualification_summary(
         .order_by(Qualification.acquired_on.desc(), Qualification.id.desc())
         .limit(HISTORY_LIMIT)
     ).all()
-    history = tuple(_view(q, insurer, current=q.id in current_ids) for q, insurer in history_rows)
+    history = tuple(
+        _view(q, insurer, current=q.id in current_ids, today=today) for q, insurer in history_rows
+    )
+    withheld = int(
+        db.scalar(select(func.count()).select_from(withheld_member_ids(person_id).subquery())) or 0
+    )
     log_self_view(
         db,
         clock,
         person_id=person_id,
         account_id=account_id,
         kind=DataKind.QUALIFICATION,
-        details={"current": len(current), "history": len(history)},
+        details={"current": len(current), "history": len(history), "withheld": withheld},
     )
-    return QualificationSummary(today=today, current=current, history=history)
+    return QualificationSummary(today=today, current=current, history=history, withheld=withheld)
 
 
 def _limits_by_qualification(
@@ -195,6 +207,7 @@ def _view(
     insurer: Insurer,
     *,
     current: bool,
+    today: date,
     limits: tuple[LimitInfo, ...] = (),
     diseases: tuple[DiseaseInfo, ...] = (),
 ) -> QualificationView:
@@ -217,7 +230,7 @@ def _view(
         preschool=q.preschool,
         elderly_certificate_ratio=q.elderly_certificate_ratio,
         elderly_certificate_valid_to=q.elderly_certificate_valid_to,
-        five_item_pending=q.five_item_status is FiveItemStatus.PENDING,
+        standing=standing(q, today),
         current=current,
         limits=limits,
         diseases=diseases,

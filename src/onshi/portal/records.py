@@ -1,5 +1,9 @@
 """薬剤情報, 特定健診情報, 診療情報 and 医療費通知情報 as the patient sees them.
 
+Every record belongs to a member record and reaches the person only through the one shown rule
+(:func:`onshi.qualification.visibility.shown_member_ids`): records of a held, disputed or undone
+member, or of another person's member, are not there (a 404 for one asked by id).
+
 Every rule is in the query (never a filter in Python afterwards):
 - drugs: the last 5 years; 電子処方箋 rows only for 100 days;
 - health checks: the last 5 years;
@@ -21,6 +25,7 @@ from onshi.clock import Clock, today_jst, years_before
 from onshi.errors import NotFoundError
 from onshi.portal.access import log_self_view
 from onshi.portal.paging import Page, PageRequest, fetch_page
+from onshi.qualification.visibility import shown_member_ids
 from onshi.records.models import (
     ClinicalRecord,
     DrugRecord,
@@ -39,7 +44,7 @@ T = TypeVar("T")
 
 def _drug_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
     return [
-        DrugRecord.person_id == person_id,
+        DrugRecord.qualification_id.in_(shown_member_ids(person_id)),
         DrugRecord.dispensed_on >= years_before(today, DRUG_YEARS),
         or_(
             DrugRecord.source != DrugSource.E_PRESCRIPTION,
@@ -50,14 +55,14 @@ def _drug_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
 
 def _health_check_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
     return [
-        HealthCheckRecord.person_id == person_id,
+        HealthCheckRecord.qualification_id.in_(shown_member_ids(person_id)),
         HealthCheckRecord.checked_on >= years_before(today, HEALTH_CHECK_YEARS),
     ]
 
 
 def _available_expenses(person_id: int, today: date) -> list[ColumnElement[bool]]:
     return [
-        MedicalExpenseRecord.person_id == person_id,
+        MedicalExpenseRecord.qualification_id.in_(shown_member_ids(person_id)),
         MedicalExpenseRecord.available_on <= today,
     ]
 
@@ -213,7 +218,7 @@ def list_clinical(
         db,
         clock,
         select(ClinicalRecord)
-        .where(ClinicalRecord.person_id == person_id)
+        .where(ClinicalRecord.qualification_id.in_(shown_member_ids(person_id)))
         .order_by(ClinicalRecord.visit_on.desc(), ClinicalRecord.id.desc()),
         page,
         person_id=person_id,

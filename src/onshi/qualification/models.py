@@ -1,22 +1,30 @@
-"""Insurers and the qualifications they register for their members.
+"""Insurers, the member records they register, and the links that tie a member record to a
+person (docs/identity-chain.md).
 
-Lookups by 保険者番号 + 記号 + 番号 (+ 枝番) go through ``symbol_key`` / ``number_key``: the
-printed 記号 and 番号 normalised by the qualification services (NFKC, no spaces or hyphens), so
-"１２３-４" and "1234" find the same row. ``symbol_key`` is '' when the card has no 記号
-(後期高齢者), so the composite index works with plain equality.
+A :class:`Qualification` row is a member record: one 個人単位被保険者番号 (保険者番号 + 記号 + 番号
++ 枝番) with the 5 items (氏名, カナ氏名, 生年月日, 性別, 住所) as the insurer registered them.
+It names no person: a :class:`MemberLink` made through the 5-item check ties it to one, and only
+a current, shown link lets anything of the member reach that person
+(:mod:`onshi.qualification.visibility`).
+
+Lookups by 保険者番号 + 記号 + 番号 (+ 枝番) go through ``symbol_key`` / ``number_key``
+(:func:`onshi.identifiers.symbol_key` / :func:`onshi.identifiers.number_key`: NFKC, no spaces,
+no hyphens), so "１２３-４" and "1234" find the same row. ``symbol_key`` is '' when the card has
+no 記号 (後期高齢者), so the composite index works with plain equality.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, digits_check, enum_checks
-from onshi.identity.models import prefecture_check
+from onshi.identity.models import Sex, prefecture_check
 
 
 class InsurerKind(StrEnum):
@@ -52,13 +60,33 @@ class CopaymentRatio(StrEnum):
     THIRTY = "030"
 
 
-class FiveItemStatus(StrEnum):
-    """Result of the J-LIS 5-item check for the My Number attached to this registration."""
+class LinkStatus(StrEnum):
+    """State of a member record's link to a person. Only ``linked`` and ``linked_confirm`` are
+    shown (:data:`onshi.qualification.visibility.SHOWN_STATUSES`)."""
 
-    PENDING = "pending"
-    MATCHED = "matched"
-    FAILED = "failed"  # shown nowhere until the insurer corrects it (2024 rule)
-    NOT_CHECKED = "not_checked"  # no My Number supplied
+    LINKED = "linked"  # the 5 items matched
+    LINKED_CONFIRM = "linked_confirm"  # matched through tolerated variations: confirm with member
+    HELD = "held"  # the check did not pass (or is not finished): shown nowhere
+    DISPUTED = "disputed"  # reported wrong, under review: shown nowhere
+    UNDONE = "undone"  # found wrong and detached: shown nowhere, kept for the incident review
+
+
+class LinkActor(StrEnum):
+    """Who made a link row: an operator (staff account), an insurer's system (its API key) or
+    Onshi itself (imports, migrations, the seed)."""
+
+    STAFF = "staff"
+    INSURER_SYSTEM = "insurer_system"
+    SYSTEM = "system"
+
+
+class LinkMethod(StrEnum):
+    """How a link was made."""
+
+    MY_NUMBER = "my_number"  # 個人番号 given by the member, 5 items confirmed with J-LIS
+    FIVE_ITEM_SEARCH = "five_item_search"  # J-LIS searched by the 5 items
+    OPERATOR = "operator"  # an operator's correction or confirmation (with a reason)
+    MIGRATED = "migrated"  # carried over from the former person-keyed schema
 
 
 class LimitCategory(StrEnum):
@@ -121,7 +149,6 @@ class Qualification(IdMixin, Base):
 
     __tablename__ = "qualifications"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id", ondelete="RESTRICT"))
     card_class: Mapped[str] = mapped_column(String(2))  # 被保険者証区分
     symbol: Mapped[str | None] = mapped_column(String(38))  # 記号 as printed
@@ -130,6 +157,14 @@ class Qualification(IdMixin, Base):
     symbol_key: Mapped[str] = mapped_column(String(38), default="")
     number_key: Mapped[str] = mapped_column(String(38))
     relationship: Mapped[Relationship] = mapped_column(StrEnumType(Relationship))
+    # The 5 items as the insurer registered them (a '●' stands for a character its system
+    # cannot store); the answer of a check shows these, not the person's.
+    name: Mapped[str] = mapped_column(String(128))  # 氏名: family name, U+3000, given name
+    name_kana: Mapped[str] = mapped_column(String(256))  # カナ氏名 (full-width katakana)
+    birth_date: Mapped[date]
+    sex: Mapped[Sex] = mapped_column(StrEnumType(Sex))
+    address: Mapped[str | None] = mapped_column(String(256))
+    postal_code: Mapped[str | None] = mapped_column(String(7))
     acquired_on: Mapped[date]  # 資格取得日
     lost_on: Mapped[date | None]  # 資格喪失日
     loss_reason: Mapped[LossReason | None] = mapped_column(StrEnumType(LossReason))
@@ -146,9 +181,6 @@ class Qualification(IdMixin, Base):
     elderly_certificate_valid_to: Mapped[date | None]
     notified_on: Mapped[date | None]  # 届出受理日 (the 5-day registration deadline runs from it)
     registered_at: Mapped[datetime]  # when the insurer registered it in the system
-    five_item_status: Mapped[FiveItemStatus] = mapped_column(
-        StrEnumType(FiveItemStatus), default=FiveItemStatus.PENDING
-    )
     created_at: Mapped[datetime]
 
     __table_args__ = (
@@ -157,9 +189,10 @@ class Qualification(IdMixin, Base):
             loss_reason=LossReason,
             copayment_ratio=CopaymentRatio,
             elderly_certificate_ratio=CopaymentRatio,
-            five_item_status=FiveItemStatus,
+            sex=Sex,
         ),
         digits_check("card_class", 2),
+        digits_check("postal_code", 7),
         digits_check("branch", 2),
         CheckConstraint("lost_on IS NULL OR lost_on >= acquired_on", name="loss_after_acquisition"),
         CheckConstraint(
@@ -172,8 +205,48 @@ class Qualification(IdMixin, Base):
             name="elderly_certificate_complete",
         ),
         Index("ix_qualifications_lookup", "insurer_id", "symbol_key", "number_key", "branch"),
-        Index("ix_qualifications_person_acquired", "person_id", "acquired_on"),
-        Index("ix_qualifications_five_item_status", "insurer_id", "five_item_status"),
+    )
+
+
+class MemberLink(IdMixin, Base):
+    """One link of a member record to a person, as made (or changed) at one moment.
+
+    A change never edits a link: it ends the current row (``ended_at``) and adds the next, so
+    the history of every member record stays complete (never deleted). At most one row per
+    member is current (``ended_at IS NULL``; a partial unique index enforces it). ``variations``
+    lists the tolerated differences a ``linked_confirm`` was made through, ``differences`` the
+    items that did not match (``held``); both are JSON lists of objects with at least ``item``.
+    """
+
+    __tablename__ = "member_links"
+
+    qualification_id: Mapped[int] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="RESTRICT")
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="RESTRICT"))
+    status: Mapped[LinkStatus] = mapped_column(StrEnumType(LinkStatus))
+    method: Mapped[LinkMethod] = mapped_column(StrEnumType(LinkMethod))
+    variations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    differences: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(512))
+    actor_kind: Mapped[LinkActor] = mapped_column(StrEnumType(LinkActor))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        *enum_checks(status=LinkStatus, method=LinkMethod, actor_kind=LinkActor),
+        CheckConstraint("ended_at IS NULL OR ended_at >= created_at", name="ended_after_created"),
+        Index(
+            "uq_member_links_current",
+            "qualification_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_member_links_qualification_created", "qualification_id", "created_at"),
+        Index("ix_member_links_person_current", "person_id", "ended_at"),
     )
 
 

@@ -1,5 +1,6 @@
-"""Read queries for an insurer's landing page: active members, 5-item check results and the
-5-day registration deadline (DOMAIN.md: register within 5 days of the 届出受理日).
+"""Read queries for an insurer's landing page: members in force, the state of their links
+(the outcome of the 5-item check), the 5-day registration deadline (register within 5 days of
+the 届出受理日) and the card checks that answered 資格情報なし because of a held link.
 
 A registration is late when ``registered_at`` (an instant) falls on or after JST midnight of
 ``notified_on + 6 days``, i.e. more than 5 calendar days after the notification in Japan. Date
@@ -13,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, and_, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
 from onshi.errors import NotFoundError
-from onshi.identity.models import Person
-from onshi.qualification.models import FiveItemStatus, Insurer, Qualification
+from onshi.qualification.models import Insurer, LinkStatus, MemberLink, Qualification
+from onshi.qualification.validity import in_force_clause
+from onshi.qualification.visibility import withheld_link
 
 REGISTRATION_DEADLINE_DAYS = 5
 
@@ -60,33 +62,40 @@ def late_registration_clause() -> ColumnElement[bool]:
     )
 
 
-def active_clause(today: date) -> ColumnElement[bool]:
-    """In force on ``today``: acquired, not yet lost (資格喪失日 is the first day without it)."""
-    return (Qualification.acquired_on <= today) & or_(
-        Qualification.lost_on.is_(None), Qualification.lost_on > today
-    )
+#: The link state of a member record without any link row.
+UNLINKED = "unlinked"
+LINK_STATES: tuple[str, ...] = (*(status.value for status in LinkStatus), UNLINKED)
 
 
 def count_active_members(db: Session, *, insurer_id: int, today: date) -> int:
+    """Member records of the insurer in force on ``today`` (the one validity rule), whatever
+    their link: the insurer's own register."""
     return int(
         db.scalar(
-            select(func.count(func.distinct(Qualification.person_id))).where(
-                Qualification.insurer_id == insurer_id, active_clause(today)
+            select(func.count(Qualification.id)).where(
+                Qualification.insurer_id == insurer_id, in_force_clause(today)
             )
         )
         or 0
     )
 
 
-def five_item_counts(db: Session, *, insurer_id: int) -> dict[FiveItemStatus, int]:
-    """Every status with its count (zero included), in the enum's order."""
+def _current_link_join() -> Any:
+    return and_(MemberLink.qualification_id == Qualification.id, MemberLink.ended_at.is_(None))
+
+
+def link_status_counts(db: Session, *, insurer_id: int) -> dict[str, int]:
+    """Member records per state of their current link (``unlinked``: none), zero included,
+    in :data:`LINK_STATES` order."""
     rows = db.execute(
-        select(Qualification.five_item_status, func.count(Qualification.id))
+        select(MemberLink.status, func.count(Qualification.id))
+        .select_from(Qualification)
+        .outerjoin(MemberLink, _current_link_join())
         .where(Qualification.insurer_id == insurer_id)
-        .group_by(Qualification.five_item_status)
+        .group_by(MemberLink.status)
     ).all()
-    found = {FiveItemStatus(status): int(count) for status, count in rows}
-    return {status: found.get(status, 0) for status in FiveItemStatus}
+    found = {(status.value if status is not None else UNLINKED): int(n) for status, n in rows}
+    return {state: found.get(state, 0) for state in LINK_STATES}
 
 
 @dataclass(frozen=True)
@@ -98,20 +107,24 @@ class RegistrationRow:
     branch: str | None
     notified_on: date | None
     registered_at: datetime
-    five_item_status: FiveItemStatus
+    link_status: str  # a LinkStatus value, or UNLINKED
+
+    @property
+    def flagged(self) -> bool:
+        return self.link_status in {LinkStatus.HELD, LinkStatus.DISPUTED, LinkStatus.UNDONE}
 
 
 def _registration_rows(query: Any) -> list[RegistrationRow]:
     return [
         RegistrationRow(
             qualification_id=row.id,
-            person_name=f"{row.family_name}\u3000{row.given_name}",
+            person_name=row.name,
             symbol=row.symbol,
             number=row.number,
             branch=row.branch,
             notified_on=row.notified_on,
             registered_at=row.registered_at,
-            five_item_status=FiveItemStatus(row.five_item_status),
+            link_status=row.status.value if row.status is not None else UNLINKED,
         )
         for row in query
     ]
@@ -125,10 +138,9 @@ def _registration_select() -> Any:
         Qualification.branch,
         Qualification.notified_on,
         Qualification.registered_at,
-        Qualification.five_item_status,
-        Person.family_name,
-        Person.given_name,
-    ).join(Person, Person.id == Qualification.person_id)
+        Qualification.name,
+        MemberLink.status,
+    ).outerjoin(MemberLink, _current_link_join())
 
 
 def count_registered_since(db: Session, *, insurer_id: int, since: datetime) -> int:
@@ -177,14 +189,12 @@ def late_registrations(db: Session, *, insurer_id: int, limit: int = 20) -> list
     )
 
 
-def failed_five_item(db: Session, *, insurer_id: int, limit: int = 20) -> list[RegistrationRow]:
+def held_members(db: Session, *, insurer_id: int, limit: int = 20) -> list[RegistrationRow]:
+    """Member records whose link is held or disputed (shown nowhere until resolved)."""
     return _registration_rows(
         db.execute(
             _registration_select()
-            .where(
-                Qualification.insurer_id == insurer_id,
-                Qualification.five_item_status == FiveItemStatus.FAILED,
-            )
+            .where(Qualification.insurer_id == insurer_id, withheld_link())
             .order_by(Qualification.registered_at.desc(), Qualification.id.desc())
             .limit(limit)
         )

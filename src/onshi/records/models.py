@@ -1,5 +1,9 @@
 """Medical data shown to consenting institutions and on the patient portal.
 
+Every record belongs to a member record (``qualification_id``: the 個人単位被保険者番号 it was
+claimed or registered under), never directly to a person: it reaches a person only through that
+member's current, shown link (:mod:`onshi.qualification.visibility`).
+
 No diagnoses are kept (診療情報 carries visits and procedures only). Measurements are floats:
 they are displayed, never summed into money. Money is whole yen (integers).
 """
@@ -14,7 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
-from onshi.identity import models as _identity  # noqa: F401  (foreign-key targets)
 from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
 from onshi.qualification import models as _qualification  # noqa: F401  (foreign-key targets)
 
@@ -62,7 +65,9 @@ class CareType(StrEnum):
 class DrugRecord(IdMixin, Base):
     __tablename__ = "drug_records"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="CASCADE")
+    )
     dispensed_on: Mapped[date]
     claim_month: Mapped[date | None]  # first day of the claim month; None for 電子処方箋
     institution_id: Mapped[int | None] = mapped_column(
@@ -82,7 +87,7 @@ class DrugRecord(IdMixin, Base):
         CheckConstraint("length(drug_code) = 12", name="drug_code_yj"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("days IS NULL OR days > 0", name="days_positive"),
-        Index("ix_drug_records_person_dispensed", "person_id", "dispensed_on"),
+        Index("ix_drug_records_member_dispensed", "qualification_id", "dispensed_on"),
     )
 
 
@@ -91,7 +96,9 @@ class HealthCheckRecord(IdMixin, Base):
 
     __tablename__ = "health_check_records"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="CASCADE")
+    )
     insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id", ondelete="RESTRICT"))
     checked_on: Mapped[date]
     institution_name: Mapped[str] = mapped_column(String(128))
@@ -122,7 +129,7 @@ class HealthCheckRecord(IdMixin, Base):
 
     __table_args__ = (
         *enum_checks(metabolic_judgement=MetabolicJudgement, guidance_level=GuidanceLevel),
-        Index("ix_health_check_records_person_checked", "person_id", "checked_on"),
+        Index("ix_health_check_records_member_checked", "qualification_id", "checked_on"),
     )
 
 
@@ -131,7 +138,9 @@ class ClinicalRecord(IdMixin, Base):
 
     __tablename__ = "clinical_records"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="CASCADE")
+    )
     institution_id: Mapped[int | None] = mapped_column(
         ForeignKey("institutions.id", ondelete="SET NULL")
     )
@@ -144,7 +153,7 @@ class ClinicalRecord(IdMixin, Base):
 
     __table_args__ = (
         *enum_checks(category=ClinicalCategory),
-        Index("ix_clinical_records_person_visit", "person_id", "visit_on"),
+        Index("ix_clinical_records_member_visit", "qualification_id", "visit_on"),
     )
 
 
@@ -154,7 +163,9 @@ class MedicalExpenseRecord(IdMixin, Base):
 
     __tablename__ = "medical_expense_records"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="CASCADE")
+    )
     insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id", ondelete="RESTRICT"))
     institution_id: Mapped[int | None] = mapped_column(
         ForeignKey("institutions.id", ondelete="SET NULL")
@@ -175,5 +186,5 @@ class MedicalExpenseRecord(IdMixin, Base):
             name="amounts",
         ),
         CheckConstraint("available_on > service_month", name="available_after_service"),
-        Index("ix_medical_expense_records_person_month", "person_id", "service_month"),
+        Index("ix_medical_expense_records_member_month", "qualification_id", "service_month"),
     )

@@ -20,7 +20,8 @@ class AnomalyRates:
     kana_variant: float = 0.004  # insurer kana spelled differently from the registry
     address_variant: float = 0.01  # 1-2-2 vs 1丁目2番地2号, full-width digits, kanji numerals
     unregistered_new_job: float = 0.002  # old lost, new notified but not yet registered
-    five_item_failed: float = 0.0006  # registration that failed the 5-item check
+    five_item_failed: float = 0.0006  # registration that failed the 5-item check (held link)
+    first_job_unregistered: float = 0.001  # a card holder whose first job is not registered yet
     welfare_household: float = 0.016  # 生活保護 (loss reason 02)
     limit_certificate: float = 0.03  # 限度額適用認定
     dialysis: float = 0.003  # 特定疾病 (人工透析)

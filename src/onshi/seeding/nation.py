@@ -89,7 +89,7 @@ def is_empty(connection: Connection) -> bool:
     return True
 
 
-def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
+def seed_nation(
     engine: Engine,
     my_number_key: str,
     config: SeedConfig,
@@ -136,25 +136,25 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
                 "persons",
                 "simulated_resident_registry",
                 "qualifications",
+                "member_links",
                 "limit_certifications",
                 "specific_disease_certificates",
             ):
                 writer.add(table, bundle.rows.get(table, ()))
             by_person: dict[object, list[Row]] = {}
             for q in bundle.rows.get("qualifications", ()):
-                by_person.setdefault(q["person_id"], []).append(q)
+                by_person.setdefault(q["_person_id"], []).append(q)
             for person in bundle.rows["persons"]:
                 quals = by_person.get(person["id"], [])
                 pref = str(person["prefecture_code"])
                 death = person["_deceased_on"]
                 until = death if isinstance(death, date) else config.as_of
-                last = quals[-1] if quals else None
-                insurer_id = int(str(last["insurer_id"])) if last is not None else None
                 for table, rows in records.for_person(
-                    person, insurer_id, clinics.get(pref, []), pharmacies.get(pref, []), until
+                    person, quals, clinics.get(pref, []), pharmacies.get(pref, []), until
                 ).items():
                     writer.add(table, rows)
-                current = [q for q in quals if q["_current"]]
+                # checks found only what the shown rule lets them find
+                current = [q for q in quals if q["_current"] and q["_shown"]]
                 if current and death is None:
                     for table, rows in activity.for_person(
                         person, current[-1], clinics.get(pref, []), pharmacies.get(pref, [])
@@ -183,8 +183,8 @@ def seed_nation(  # noqa: PLR0915 - one streaming pass, kept in one place
 
 
 def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
-    """A person with a full history: a job change, a current matched qualification, a My Number,
-    in Tokyo, 45–69 (so health checks exist) and no anomaly."""
+    """A person with a full history: a job change, a current qualification linked through the
+    5-item check, in Tokyo, 45–69 (so health checks exist) and no anomaly."""
     birth = person["birth_date"]
     if not isinstance(birth, date):
         return False
@@ -192,13 +192,12 @@ def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
     return (
         person["prefecture_code"] == "13"
         and 45 <= age <= 69
-        and person["my_number_hash"] is not None
         and person["_deceased_on"] is None
         and not person["_anomalies"]
         and len(quals) >= 3
         and any(q["loss_reason"] == "03" for q in quals)
         and bool(quals[-1]["_current"])
-        and quals[-1]["five_item_status"] == "matched"
+        and bool(quals[-1]["_shown"])
     )
 
 

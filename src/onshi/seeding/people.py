@@ -1,5 +1,8 @@
 """GENERATED people: households and their members, the SIMULATED resident registry (J-LIS
-stand-in) and the person-level data anomalies, as plain row dicts. Insurance histories come from
+stand-in) and the person-level data anomalies, as plain row dicts. A ``persons`` row carries the
+5 items as J-LIS knows them (and the keyed hash of the 個人番号); the member records carry them
+as the insurer registered them (● for a character its system cannot store, kana and address
+variants): see :class:`Registered`. Insurance histories come from
 ``insurance_history``, qualification and certificate rows from ``qualification_rows``.
 
 Deterministic: everything comes from the ``random.Random`` passed in (one per stream, see
@@ -27,7 +30,7 @@ from onshi.seeding.geography import (
 )
 from onshi.seeding.insurance_history import Episode, InsuranceHistory, Member
 from onshi.seeding.insurers import InsurerCatalogue
-from onshi.seeding.qualification_rows import QualificationRows
+from onshi.seeding.qualification_rows import QualificationRows, Registered
 from onshi.seeding.rows import Counters, PersonBundle, stamp
 
 # Japan's population by 5-year age band (2022 estimates, %), 0–4 … 90+.
@@ -175,23 +178,32 @@ class PeopleGenerator:
             "persons",
             {
                 "id": member.person_id,
-                "family_name": insurer_family,
+                "family_name": family_kanji,
                 "given_name": given[0],
-                "family_name_kana": insurer_kana,
+                "family_name_kana": family_kana,
                 "given_name_kana": given[1],
                 "birth_date": member.birth,
                 "sex": sex,
                 "postal_code": address.postal_code,
-                "address": insurer_address,
+                "address": registry_address,
                 "prefecture_code": pref,
-                "my_number_hash": number_hash if linked else None,
+                "my_number_hash": number_hash,
                 "created_at": created,
                 # not columns; used by later generators (records, activity), dropped on insert
                 "_deceased_on": death,
                 "_anomalies": anomalies,
             },
         )
-        self.qualification_rows.add(bundle, member, pref, episodes, welfare, death, linked, roll)
+        registered = Registered(
+            name=f"{insurer_family}\u3000{given[0]}",
+            name_kana=f"{insurer_kana}\u3000{given[1]}",
+            sex=sex,
+            address=insurer_address,
+            postal_code=address.postal_code,
+        )
+        self.qualification_rows.add(
+            bundle, member, pref, episodes, welfare, death, linked, roll, registered
+        )
 
     def _my_number(self) -> str:
         """Unique without remembering the numbers issued: an affine bijection of the counter

@@ -1,6 +1,8 @@
-"""GENERATED qualification rows: a person's insurance episodes as ``qualifications`` rows (with
-loss by death or 生活保護, the unregistered new job, failed 5-item checks and ● in numbers), and
-the 限度額適用認定 and 特定疾病 certificates on a current qualification.
+"""GENERATED member records: a person's insurance episodes as ``qualifications`` rows carrying
+the 5 items as the insurer registered them, each with its ``member_links`` row (with loss by
+death or 生活保護, the unregistered new job, the first job not yet registered, members without a
+My Number and so without a link, failed 5-item checks as held links, ● in numbers and names),
+and the 限度額適用認定 and 特定疾病 certificates on a current qualification.
 
 Deterministic: every choice comes from the ``random.Random`` passed in, in a fixed order.
 """
@@ -9,10 +11,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from onshi.clock import years_before
-from onshi.identifiers.card import normalize_number, normalize_symbol
+from onshi.identifiers.card import number_key, symbol_key
 from onshi.identifiers.errors import IdentifierError
 from onshi.seeding.ages import age_on
 from onshi.seeding.anomalies import AnomalyRates, AnomalyRoll
@@ -28,6 +31,17 @@ CARD_CLASS = {
     "kokuho_kumiai": "02",
     "koki_koreisha": "03",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The 5 items (and postal code) as the member's insurer registered them."""
+
+    name: str
+    name_kana: str
+    sex: str
+    address: str
+    postal_code: str | None
 
 
 class QualificationRows:
@@ -57,6 +71,7 @@ class QualificationRows:
         death: date | None,
         linked: bool,
         roll: AnomalyRoll,
+        registered: Registered,
     ) -> None:
         rng, as_of, rates, history = self.rng, self.as_of, self.rates, self.history
         episodes = (
@@ -83,6 +98,16 @@ class QualificationRows:
         unregistered_index = -1
         age_now = age_on(member.birth, as_of)
         if (
+            len(episodes) == 1
+            and episodes[0].end is None
+            and member.relationship == "1"
+            and 22 <= age_now < 30
+            and roll("first_job_unregistered", rates.first_job_unregistered)
+        ):
+            # A first job notified but not yet registered: the person (with a My Number card)
+            # has no member record at all, so a card check answers 4 資格情報なし.
+            return
+        if (
             episodes
             and episodes[-1].end is None
             and member.relationship == "1"
@@ -101,6 +126,8 @@ class QualificationRows:
             unregistered_index = len(episodes) - 1
         failed = linked and episodes and roll("five_item_failed", rates.five_item_failed)
         bullet_number = episodes and roll("bullet_in_number", rates.bullet_in_number)
+        written = [index for index in range(len(episodes)) if index != unregistered_index]
+        newest = written[-1] if written else -1  # a failed check is the newest registration's
         for index, ep in enumerate(episodes):
             if index == unregistered_index:
                 # The insurer has the notification but has not registered the new qualification:
@@ -111,9 +138,10 @@ class QualificationRows:
             self._qualification_row(
                 bundle, member, ep, current,
                 unregistered=index == unregistered_index,
-                failed=bool(failed) and current,
+                failed=bool(failed) and index == newest,
                 bullet=bool(bullet_number) and index == len(episodes) - 1,
                 linked=linked,
+                registered=registered,
             )  # fmt: skip
 
     def _qualification_row(
@@ -127,6 +155,7 @@ class QualificationRows:
         failed: bool,
         bullet: bool,
         linked: bool,
+        registered: Registered,
     ) -> None:
         rng, as_of = self.rng, self.as_of
         self.counters.qualification += 1
@@ -153,30 +182,33 @@ class QualificationRows:
             if elderly_to < elderly_from:
                 elderly = elderly_from = elderly_to = None
         notified = ep.start + timedelta(days=rng.randint(0, 5))
-        registered: datetime | None = stamp(notified + timedelta(days=rng.randint(0, 4)), 15)
+        registered_at: datetime | None = stamp(notified + timedelta(days=rng.randint(0, 4)), 15)
         if unregistered:
             notified = as_of - timedelta(days=rng.randint(1, 4))
-            registered = None
-        status = "matched" if linked else "not_checked"
+            registered_at = None
+        birth = member.birth
         if failed:
-            status = "failed"
-        elif unregistered or (
-            registered is not None and registered.date() >= as_of - timedelta(days=3)
-        ):
-            status = "pending"
+            # The classic failed check: the insurer typed the birth date one day off, so J-LIS
+            # does not confirm the 5 items for the given 個人番号 and the link is held.
+            birth += timedelta(days=1)
         bundle.add(
             "qualifications",
             {
                 "id": self.counters.qualification,
-                "person_id": member.person_id,
                 "insurer_id": ep.insurer.id,
                 "card_class": CARD_CLASS[kind],
                 "symbol": ep.symbol,
                 "number": number,
                 "branch": None if individual else f"{member.branch:02d}",
-                "symbol_key": _key(ep.symbol, normalize_symbol) or "",
-                "number_key": _key(number, normalize_number),
+                "symbol_key": _key(ep.symbol, symbol_key),
+                "number_key": _key(number, number_key),
                 "relationship": relationship,
+                "name": registered.name,
+                "name_kana": registered.name_kana,
+                "birth_date": birth,
+                "sex": registered.sex,
+                "address": registered.address,
+                "postal_code": registered.postal_code,
                 "acquired_on": ep.start,
                 "lost_on": ep.end,
                 "loss_reason": ep.reason if ep.end else None,
@@ -189,14 +221,40 @@ class QualificationRows:
                 "elderly_certificate_valid_from": elderly_from,
                 "elderly_certificate_valid_to": elderly_to,
                 "notified_on": notified,
-                "registered_at": registered,
-                "five_item_status": status,
-                "created_at": registered or stamp(notified, 16),
+                "registered_at": registered_at,
+                "created_at": registered_at or stamp(notified, 16),
                 "_current": current,
+                "_person_id": member.person_id,
+                "_shown": linked and not failed,
             },
         )
+        if linked and registered_at is not None:
+            self._link(bundle, member.person_id, registered_at, failed=failed)
         if current and not unregistered:
             self._certificates(bundle, ep, age)
+
+    def _link(self, bundle: PersonBundle, person_id: int, at: datetime, *, failed: bool) -> None:
+        """The member's link, made by the 5-item check with the given 個人番号 at registration:
+        ``linked``, or ``held`` naming the item J-LIS did not confirm."""
+        self.counters.link += 1
+        bundle.add(
+            "member_links",
+            {
+                "id": self.counters.link,
+                "qualification_id": self.counters.qualification,
+                "person_id": person_id,
+                "status": "held" if failed else "linked",
+                "method": "my_number",
+                "variations": [],
+                "differences": [{"item": "birth_date"}] if failed else [],
+                "reason_code": "five_item_mismatch" if failed else None,
+                "reason": "J-LIS did not confirm the birth date" if failed else None,
+                "actor_kind": "insurer_system",
+                "actor_id": None,
+                "created_at": at,
+                "ended_at": None,
+            },
+        )
 
     def _copayment(self, age: int, individual: bool) -> tuple[str, bool, str | None]:
         """一部負担金割合, 未就学, 高齢受給者証 ratio."""
@@ -244,13 +302,12 @@ class QualificationRows:
             )
 
 
-def _key(printed: str | None, normalise: Callable[[str], str | None]) -> str:
+def _key(printed: str | None, normalise: Callable[[str], str]) -> str:
     """The lookup key the qualification services compute; a printed value the counter could
     never type (● from the insurer's system) keeps its ● so it cannot be found by 記号番号."""
     if printed is None:
         return ""
     try:
-        value = normalise(printed)
+        return normalise(printed)
     except IdentifierError:
         return printed.replace("-", "").replace(" ", "")
-    return str(value or "")

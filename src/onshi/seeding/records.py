@@ -1,6 +1,10 @@
 """GENERATED medical records for one person: drugs (claims, YJ-like codes, real generic names),
 特定健診 (40–74; 後期高齢者健診 for 75+), clinical items (visits, tests, procedures — never a
-diagnosis) and medical-expense notices. ``density`` < 1 thins them for the large nation."""
+diagnosis) and medical-expense notices. ``density`` < 1 thins them for the large nation.
+
+Each record belongs to the member record (qualification) the care fell under: the one in force
+on its day, else the newest acquired before it; care on a day before any of the person's
+qualifications is not generated (no claim without insurance)."""
 
 from __future__ import annotations
 
@@ -69,7 +73,7 @@ class RecordGenerator:
     def for_person(
         self,
         person: Row,
-        insurer_id: int | None,
+        members: list[Row],
         clinics: list[InstitutionRef],
         pharmacies: list[InstitutionRef],
         until: date,
@@ -77,7 +81,7 @@ class RecordGenerator:
         rng = self.rng
         birth = person["birth_date"]
         out: dict[str, list[Row]] = {}
-        if not isinstance(birth, date) or insurer_id is None or not clinics or not pharmacies:
+        if not isinstance(birth, date) or not members or not clinics or not pharmacies:
             return out
         age = age_on(birth, self.as_of)
         visits_per_year = (
@@ -91,34 +95,38 @@ class RecordGenerator:
                 continue
             clinic = rng.choice(clinics)
             pharmacy = rng.choice(pharmacies)
-            self._visit(out, person, insurer_id, clinic, pharmacy, day)
+            member = _member_on(members, day)
+            if member is not None:
+                self._visit(out, member, clinic, pharmacy, day)
         if age >= 40:
             for year in range(self.start.year, until.year + 1):
                 day = date(year, rng.randint(5, 11), rng.randint(1, 28))
                 if not self.start <= day < until or age_on(birth, day) < 40:
                     continue
                 if rng.random() < (0.55 if age < 75 else 0.25) * min(1.0, self.density * 2):
-                    self._health_check(out, person, insurer_id, rng.choice(clinics), day)
+                    member = _member_on(members, day)
+                    if member is not None:
+                        self._health_check(out, person, member, rng.choice(clinics), day)
         return out
 
-    def _visit(  # noqa: PLR0917
+    def _visit(
         self,
         out: dict[str, list[Row]],
-        person: Row,
-        insurer_id: int,
+        member: Row,
         clinic: InstitutionRef,
         pharmacy: InstitutionRef,
         day: date,
     ) -> None:
         rng = self.rng
-        pid = person["id"]
+        mid, insurer_id = member["id"], member["insurer_id"]
         for _ in range(rng.randint(1, 2)):
             category, code, item = rng.choice(CLINICAL_ITEMS)
             self.counters.clinical += 1
             out.setdefault("clinical_records", []).append(
                 {
-                    "id": self.counters.clinical, "person_id": pid, "institution_id": clinic.id,
-                    "institution_name": clinic.name, "visit_on": day, "category": category,
+                    "id": self.counters.clinical, "qualification_id": mid,
+                    "institution_id": clinic.id, "institution_name": clinic.name,
+                    "visit_on": day, "category": category,
                     "item_code": code, "item_name": item, "inpatient": False,
                 }
             )  # fmt: skip
@@ -133,7 +141,7 @@ class RecordGenerator:
             self.counters.drug += 1
             out.setdefault("drug_records", []).append(
                 {
-                    "id": self.counters.drug, "person_id": pid, "dispensed_on": dispensed,
+                    "id": self.counters.drug, "qualification_id": mid, "dispensed_on": dispensed,
                     "claim_month": claim_month, "institution_id": pharmacy.id,
                     "institution_name": pharmacy.name,
                     "prescribing_institution_name": clinic.name,
@@ -153,7 +161,7 @@ class RecordGenerator:
             available = (month + timedelta(days=62)).replace(day=10)
             out.setdefault("medical_expense_records", []).append(
                 {
-                    "id": self.counters.expense, "person_id": pid, "insurer_id": insurer_id,
+                    "id": self.counters.expense, "qualification_id": mid, "insurer_id": insurer_id,
                     "institution_id": inst.id, "institution_name": inst.name,
                     "service_month": month, "care_type": care, "days": 1, "total_yen": yen,
                     "patient_paid_yen": yen * 3 // 10, "available_on": available,
@@ -164,7 +172,7 @@ class RecordGenerator:
         self,
         out: dict[str, list[Row]],
         person: Row,
-        insurer_id: int,
+        member: Row,
         inst: InstitutionRef,
         day: date,
     ) -> None:
@@ -185,8 +193,9 @@ class RecordGenerator:
         self.counters.health_check += 1
         out.setdefault("health_check_records", []).append(
             {
-                "id": self.counters.health_check, "person_id": person["id"],
-                "insurer_id": insurer_id, "checked_on": day, "institution_name": inst.name,
+                "id": self.counters.health_check, "qualification_id": member["id"],
+                "insurer_id": member["insurer_id"], "checked_on": day,
+                "institution_name": inst.name,
                 "height_cm": round(height, 1), "weight_kg": round(weight, 1),
                 "bmi": round(bmi, 1), "waist_cm": round(waist, 1), "systolic": systolic,
                 "diastolic": int(systolic * 0.62 + rng.gauss(0, 6)), "hba1c": hba1c,
@@ -201,3 +210,12 @@ class RecordGenerator:
                 "metabolic_judgement": judgement, "guidance_level": guidance,
             }
         )  # fmt: skip
+
+
+def _member_on(members: list[Row], day: date) -> Row | None:
+    """The member record in force on ``day``, else the newest acquired before it."""
+    before = [m for m in members if isinstance(m["acquired_on"], date) and m["acquired_on"] <= day]
+    if not before:
+        return None
+    covering = [m for m in before if not isinstance(m["lost_on"], date) or m["lost_on"] > day]
+    return (covering or before)[-1]

@@ -17,6 +17,7 @@ class Counters:
     person: int = 0
     registry: int = 0
     qualification: int = 0
+    link: int = 0
     limit: int = 0
     disease: int = 0
     household: int = 0

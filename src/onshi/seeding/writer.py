@@ -17,6 +17,7 @@ TABLE_ORDER = (
     "persons",
     "simulated_resident_registry",
     "qualifications",
+    "member_links",
     "limit_certifications",
     "specific_disease_certificates",
     "drug_records",

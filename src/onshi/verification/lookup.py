@@ -19,9 +19,9 @@ from onshi.clock import Clock, today_jst
 from onshi.errors import DomainError
 from onshi.identifiers import (
     normalize_branch,
-    normalize_number,
-    normalize_symbol,
+    number_key,
     parse_insurer_number,
+    symbol_key,
 )
 from onshi.settings import ConsentRules
 from onshi.verification.models import ResultCode, VerificationEvent, VerificationMethod
@@ -44,8 +44,8 @@ def validate_identity(identity: PersonIdentity) -> tuple[LookupKey | None, dict[
     values: dict[str, Any] = {}
     checks: dict[str, Any] = {
         "insurer_number": lambda: parse_insurer_number(identity.insurer_number).value,
-        "symbol": lambda: normalize_symbol(identity.symbol) or "",
-        "number": lambda: normalize_number(identity.number),
+        "symbol": lambda: symbol_key(identity.symbol),
+        "number": lambda: number_key(identity.number),
         "branch": lambda: normalize_branch(identity.branch),
         "birth_date": lambda: parse_birth_date(identity.birth_date),
     }

@@ -49,6 +49,13 @@ class ResultCode(IntEnum):
     MULTIPLE = 5  # 複数該当
 
 
+class NotFoundReason(StrEnum):
+    """Why a card linked to a person answered 4 資格情報なし."""
+
+    NO_MEMBER = "no_member"  # no member record is registered to the person (e.g. a new job)
+    HELD = "held"  # a member record is linked to the person but its link is held or disputed
+
+
 class VerificationEvent(IdMixin, Base):
     __tablename__ = "verification_events"
 
@@ -69,10 +76,17 @@ class VerificationEvent(IdMixin, Base):
     # Stored as a plain integer; compare with ResultCode (an IntEnum).
     result_code: Mapped[int | None] = mapped_column(SmallInteger)
     error_code: Mapped[str | None] = mapped_column(String(64))
+    # Why a card check answered 4 資格情報なし (no registered member, or only a held one) and the
+    # held member record behind it: for the insurer's and the operator's pages only, never in
+    # the institution's answer, feed or pages.
+    not_found_reason: Mapped[NotFoundReason | None] = mapped_column(StrEnumType(NotFoundReason))
+    held_qualification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="SET NULL"), index=True
+    )
     occurred_at: Mapped[datetime]
 
     __table_args__ = (
-        *enum_checks(method=VerificationMethod),
+        *enum_checks(method=VerificationMethod, not_found_reason=NotFoundReason),
         CheckConstraint("result_code BETWEEN 1 AND 5", name="result_code"),
         Index("ix_verification_events_institution_occurred", "institution_id", "occurred_at"),
         Index("ix_verification_events_occurred_at", "occurred_at"),

@@ -1,5 +1,9 @@
 """Read queries over verification events (landing pages, dashboards) and the set-based loaders
-of qualifications that result computation works on (card, 記号番号, 一括照会)."""
+of member records that result computation works on (card, 記号番号, 一括照会).
+
+Every loader goes through the one shown rule (:func:`onshi.qualification.visibility.join_shown`):
+a member record reaches a check only through its current, shown link, which also names the
+person it belongs to. The card check's query is :func:`card_check_members`."""
 
 from __future__ import annotations
 
@@ -14,14 +18,16 @@ from sqlalchemy.orm import Session
 
 from onshi.identity.models import CardCertificateLink, Person
 from onshi.qualification.models import (
-    FiveItemStatus,
     Insurer,
     LimitCertification,
+    MemberLink,
     Qualification,
     SpecificDiseaseCertificate,
 )
+from onshi.qualification.visibility import join_shown, withheld_link
 from onshi.verification.models import (
     InstitutionPatientNumber,
+    NotFoundReason,
     VerificationEvent,
     VerificationMethod,
 )
@@ -136,16 +142,15 @@ class LookupKey:
 
 
 def _record_select() -> Any:
-    return (
+    """Shown member records with their insurer and the person their link names."""
+    return join_shown(
         select(
             Qualification,
             Insurer.number.label("insurer_number"),
             Insurer.name.label("insurer_name"),
-            Person,
-        )
-        .join(Insurer, Insurer.id == Qualification.insurer_id)
-        .join(Person, Person.id == Qualification.person_id)
-        .where(Qualification.five_item_status != FiveItemStatus.FAILED)
+            MemberLink.person_id.label("person_id"),
+        ).join(Insurer, Insurer.id == Qualification.insurer_id),
+        Qualification.id,
     )
 
 
@@ -157,13 +162,12 @@ def _records(db: Session, query: Any, today: date) -> list[tuple[Any, Qualificat
     out: list[tuple[Any, QualificationRecord]] = []
     for row in rows:
         q: Qualification = row.Qualification
-        p: Person = row.Person
         out.append(
             (
                 row,
                 QualificationRecord(
                     id=q.id,
-                    person_id=q.person_id,
+                    person_id=int(row.person_id),
                     insurer_number=row.insurer_number,
                     insurer_name=row.insurer_name,
                     card_class=q.card_class,
@@ -182,14 +186,12 @@ def _records(db: Session, query: Any, today: date) -> list[tuple[Any, Qualificat
                     elderly_certificate_ratio=q.elderly_certificate_ratio,
                     elderly_certificate_valid_from=q.elderly_certificate_valid_from,
                     elderly_certificate_valid_to=q.elderly_certificate_valid_to,
-                    family_name=p.family_name,
-                    given_name=p.given_name,
-                    family_name_kana=p.family_name_kana,
-                    given_name_kana=p.given_name_kana,
-                    sex=p.sex,
-                    birth_date=p.birth_date,
-                    address=p.address,
-                    postal_code=p.postal_code,
+                    name=q.name,
+                    name_kana=q.name_kana,
+                    sex=q.sex,
+                    birth_date=q.birth_date,
+                    address=q.address,
+                    postal_code=q.postal_code,
                     limits=tuple(limits.get(q.id, ())),
                     diseases=tuple(diseases.get(q.id, ())),
                 ),
@@ -243,16 +245,32 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[start : start + _CHUNK] for start in range(0, len(values), _CHUNK)]
 
 
-def person_qualifications(
+def card_check_members(
     db: Session, person_ids: Collection[int], *, today: date
 ) -> dict[int, list[QualificationRecord]]:
-    """Every visible qualification of each person (the card path's candidates)."""
+    """THE card check's read: certificate → person (already resolved) → the member records
+    linked to each person and shown → candidates of :func:`compute_result`."""
     found: dict[int, list[QualificationRecord]] = {person_id: [] for person_id in person_ids}
     for chunk in _chunks(sorted(person_ids)):
-        query = _record_select().where(Qualification.person_id.in_(chunk))
+        query = _record_select().where(MemberLink.person_id.in_(chunk))
         for _row, record in _records(db, query.order_by(Qualification.id), today):
             found[record.person_id].append(record)
     return found
+
+
+def not_found_reason(db: Session, person_id: int) -> tuple[NotFoundReason, int | None]:
+    """Why a card of ``person_id`` found no shown member: a held / disputed link (and the
+    newest such member record), or no member registered at all. For the insurer's and the
+    operator's eyes only."""
+    held = db.scalar(
+        select(MemberLink.qualification_id)
+        .where(MemberLink.person_id == person_id, withheld_link())
+        .order_by(MemberLink.created_at.desc(), MemberLink.id.desc())
+        .limit(1)
+    )
+    if held is not None:
+        return NotFoundReason.HELD, int(held)
+    return NotFoundReason.NO_MEMBER, None
 
 
 def symbol_number_matches(
@@ -269,7 +287,7 @@ def symbol_number_matches(
             Qualification.symbol_key,
             Qualification.number_key,
             Qualification.branch,
-            Person.birth_date,
+            Qualification.birth_date,
         )
         query = _record_select().where(
             columns.in_(
@@ -290,7 +308,10 @@ def symbol_number_matches(
             found[key].append(record)
     for chunk in _chunks(without_branch):
         columns = tuple_(
-            Insurer.number, Qualification.symbol_key, Qualification.number_key, Person.birth_date
+            Insurer.number,
+            Qualification.symbol_key,
+            Qualification.number_key,
+            Qualification.birth_date,
         )
         query = _record_select().where(
             columns.in_(
@@ -310,16 +331,18 @@ def symbol_number_matches(
 
 
 def latest_acquired(db: Session, person_ids: Collection[int]) -> dict[int, date]:
-    """Person id → newest ``acquired_on`` among the person's visible qualifications."""
+    """Person id → newest ``acquired_on`` among the person's shown member records."""
     found: dict[int, date] = {}
     for chunk in _chunks(sorted(person_ids)):
         rows = db.execute(
-            select(Qualification.person_id, func.max(Qualification.acquired_on))
-            .where(
-                Qualification.person_id.in_(chunk),
-                Qualification.five_item_status != FiveItemStatus.FAILED,
+            join_shown(
+                select(MemberLink.person_id, func.max(Qualification.acquired_on)).select_from(
+                    Qualification
+                ),
+                Qualification.id,
             )
-            .group_by(Qualification.person_id)
+            .where(MemberLink.person_id.in_(chunk))
+            .group_by(MemberLink.person_id)
         ).all()
         found.update({int(person_id): newest for person_id, newest in rows})
     return found
@@ -350,3 +373,33 @@ def linked_person(db: Session, fingerprint: str) -> int | None:
         )
     )
     return int(person_id) if person_id is not None else None
+
+
+def count_held_card_checks(db: Session, *, insurer_id: int, since: datetime) -> int:
+    """Card checks since ``since`` that answered 4 資格情報なし because a member record of
+    this insurer was linked to the card's person but held (for the insurer's page)."""
+    return int(
+        db.scalar(
+            select(func.count(VerificationEvent.id))
+            .join(Qualification, Qualification.id == VerificationEvent.held_qualification_id)
+            .where(
+                Qualification.insurer_id == insurer_id,
+                VerificationEvent.not_found_reason == NotFoundReason.HELD,
+                VerificationEvent.occurred_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def counts_by_not_found_reason(
+    db: Session, *, since: datetime, until: datetime | None = None
+) -> dict[NotFoundReason, int]:
+    """Why card checks answered 4 資格情報なし, every reason with its count (operator's page)."""
+    rows = db.execute(
+        select(VerificationEvent.not_found_reason, func.count(VerificationEvent.id))
+        .where(*_window(since, until), VerificationEvent.not_found_reason.is_not(None))
+        .group_by(VerificationEvent.not_found_reason)
+    ).all()
+    found = {NotFoundReason(str(reason)): int(count) for reason, count in rows}
+    return {reason: found.get(reason, 0) for reason in NotFoundReason}

@@ -4,15 +4,17 @@ are already loaded (:mod:`onshi.verification.queries` loads them set-wise). The 
 
 Rules (DOMAIN.md "Verification results", seed 003):
 
-- A qualification is in force on ``today`` when ``acquired_on <= today`` and it is not lost
-  (``lost_on`` is the first day without it). Rows that failed the 5-item check never reach
-  this module: the queries leave them out, so they count as not yet registered.
+- Whether a qualification is in force, ended (lost or expired) or not yet in force is the one
+  validity rule of :mod:`onshi.qualification.validity`. Member records that are not shown
+  (no current link, or a held / disputed / undone one) never reach this module: the queries
+  leave them out (:mod:`onshi.qualification.visibility`), so they count as not registered.
 - No candidate row → 4 (該当資格なし). Candidates of more than one person, or more than one
   qualification in force → 5 (複数該当): never a guess.
 - One in force → 1 (有効) with that qualification.
-- None in force, at least one lost → the most recently acquired lost one decides: 3 when the
-  person has a qualification acquired after it (registered, not yet in force, or found through
-  another 記号番号), else 2. By card the lost qualification is shown; by 記号番号 it is not.
+- None in force, at least one ended (lost, or past its 有効終了日) → the most recently
+  acquired ended one decides: 3 when the person has a qualification acquired after it
+  (registered, not yet in force, or found through another 記号番号), else 2. By card the ended
+  qualification is shown; by 記号番号 it is not.
 - Only qualifications that start in the future → 4.
 """
 
@@ -35,6 +37,7 @@ from onshi.qualification.models import (
     Relationship,
     SpecificDisease,
 )
+from onshi.qualification.validity import Standing, standing
 from onshi.verification.models import ResultCode
 
 
@@ -60,7 +63,9 @@ class DiseaseRecord:
 
 @dataclass(frozen=True, slots=True)
 class QualificationRecord:
-    """One visible qualification with its insurer and person, as the queries load it."""
+    """One shown member record with its insurer and the linked person's id, as the queries
+    load it. The name, kana, sex, birth date and address are the member record's (as the
+    insurer registered them)."""
 
     id: int
     person_id: int
@@ -82,22 +87,21 @@ class QualificationRecord:
     elderly_certificate_ratio: CopaymentRatio | None
     elderly_certificate_valid_from: date | None
     elderly_certificate_valid_to: date | None
-    family_name: str
-    given_name: str
-    family_name_kana: str
-    given_name_kana: str
+    name: str
+    name_kana: str
     sex: Sex
     birth_date: date
-    address: str
+    address: str | None
     postal_code: str | None
     limits: tuple[LimitRecord, ...] = ()
     diseases: tuple[DiseaseRecord, ...] = ()
 
     def in_force(self, today: date) -> bool:
-        return self.acquired_on <= today and (self.lost_on is None or self.lost_on > today)
+        return standing(self, today) is Standing.IN_FORCE
 
-    def lost_by(self, today: date) -> bool:
-        return self.lost_on is not None and self.lost_on <= today
+    def ended_by(self, today: date) -> bool:
+        """Lost or expired on ``today`` (the validity rule)."""
+        return standing(self, today).ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +142,10 @@ def compute_result(
         return Computation(ResultCode.MULTIPLE, person_id, None)
     if in_force:
         return Computation(ResultCode.VALID, person_id, in_force[0], identified=in_force[0])
-    lost = [row for row in candidates if row.lost_by(today)]
-    if not lost:
+    ended = [row for row in candidates if row.ended_by(today)]
+    if not ended:
         return Computation(ResultCode.NOT_FOUND, person_id, None)
-    latest = max(lost, key=lambda row: (row.acquired_on, row.lost_on or today, row.id))
+    latest = max(ended, key=lambda row: (row.acquired_on, row.lost_on or today, row.id))
     newest = max(row.acquired_on for row in candidates)
     if latest_acquired is not None:
         newest = max(newest, latest_acquired.get(person_id, newest))
@@ -173,7 +177,7 @@ def _day(value: date | None) -> str | None:
 def qualification_fields(record: QualificationRecord, *, include_limits: bool) -> dict[str, Any]:
     """Every field of a result (DOMAIN.md), JSON-ready. ``include_limits`` False gives
     ``limit_certifications: null`` (not provided: no 限度額 consent under the seed rules)."""
-    kana = f"{record.family_name_kana}\u3000{record.given_name_kana}"
+    kana = record.name_kana
     elderly = (
         {
             "copayment_ratio": record.elderly_certificate_ratio.value,
@@ -191,7 +195,7 @@ def qualification_fields(record: QualificationRecord, *, include_limits: bool) -
         "number": record.number,
         "branch": record.branch,
         "relationship": record.relationship.value,
-        "name": f"{record.family_name}\u3000{record.given_name}",
+        "name": record.name,
         "name_kana": kana,
         "name_kana_half_width": half_width_kana(kana),
         "sex": record.sex.value,

@@ -39,6 +39,8 @@ from onshi.verification.challenges import (
 )
 from onshi.verification.errors import VerificationError, status_of
 from onshi.verification.models import (
+    NotFoundReason,
+    ResultCode,
     SubmissionStatus,
     VerificationEvent,
     VerificationMethod,
@@ -46,7 +48,12 @@ from onshi.verification.models import (
 )
 from onshi.verification.patient_numbers import register_patient_number
 from onshi.verification.proofs import verify_card_proof
-from onshi.verification.queries import linked_person, patient_numbers, person_qualifications
+from onshi.verification.queries import (
+    card_check_members,
+    linked_person,
+    not_found_reason,
+    patient_numbers,
+)
 from onshi.verification.results import ConsentFlag, compute_result, jst_instant, result_payload
 from onshi.verification.schemas import METHODS, parse_consents, parse_submission
 
@@ -83,6 +90,8 @@ def record_event(
     qualification_id: int | None = None,
     result_code: int | None = None,
     error_code: str | None = None,
+    not_found_reason: NotFoundReason | None = None,
+    held_qualification_id: int | None = None,
 ) -> VerificationEvent:
     event = VerificationEvent(
         institution_id=institution_id,
@@ -93,6 +102,8 @@ def record_event(
         qualification_id=qualification_id,
         result_code=result_code,
         error_code=error_code,
+        not_found_reason=not_found_reason,
+        held_qualification_id=held_qualification_id,
         occurred_at=clock.now(),
     )
     db.add(event)
@@ -309,8 +320,11 @@ def complete_submission(
     )
     choices = {ConsentKind(kind): bool(given) for kind, given in pending["choices"].items()}
     today = today_jst(clock)
-    candidates = person_qualifications(db, [person_id], today=today)[person_id]
+    candidates = card_check_members(db, [person_id], today=today)[person_id]
     computation = compute_result(candidates, today=today, by_card=True)
+    # A card linked to a person with no shown member answers 4 資格情報なし; why (nothing
+    # registered, or only a held link) is kept on the event for the insurer and the operator.
+    reason, held_member = not_found_reason(db, person_id) if not candidates else (None, None)
     event = record_event(
         db,
         clock,
@@ -321,6 +335,8 @@ def complete_submission(
         person_id=person_id,
         qualification_id=computation.identified.id if computation.identified else None,
         result_code=int(computation.code),
+        not_found_reason=reason if computation.code is ResultCode.NOT_FOUND else None,
+        held_qualification_id=held_member if computation.code is ResultCode.NOT_FOUND else None,
     )
     actor = (
         (ActorKind.STAFF, staff_account_id)

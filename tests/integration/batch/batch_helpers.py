@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from onshi.accounts.models import StaffAccount
 from onshi.institutions.models import Institution
-from onshi.qualification.models import FiveItemStatus, Insurer, LossReason
+from onshi.qualification.models import Insurer, LinkStatus, LossReason
 from tests.factories import make_insurer, make_person, make_qualification, make_staff_account
 
 JA_HEADER = "照会番号,保険者番号,記号,番号,枝番,生年月日"
@@ -65,7 +65,7 @@ def build_nation(db: Session) -> Nation:
     make_qualification(db, moved, other, number="900003", acquired_on=date(2025, 10, 1))
     # invisible: 5-item check failed → 4
     hidden = make_person(db, family_name="不一致", birth_date=date(1985, 8, 8))
-    make_qualification(db, hidden, insurer, number="100004", five_item_status=FiveItemStatus.FAILED)
+    make_qualification(db, hidden, insurer, number="100004", link_status=LinkStatus.HELD)
     # 5 複数該当: twins on one 記号番号 with different 枝番, searched without 枝番
     for branch in ("01", "02"):
         twin = make_person(db, family_name="双子", birth_date=date(2015, 6, 6))

@@ -152,12 +152,16 @@ def test_patient_number_is_unique_per_institution(db: Session) -> None:
     _rejected(db)
 
 
-def test_deleting_a_person_cascades_to_their_qualifications(db: Session) -> None:
-    qualification = make_qualification(db)
+def test_a_person_with_member_links_cannot_be_deleted(db: Session) -> None:
+    """Member records are the insurer's and link history is never deleted: deleting the
+    person is refused, and the member record stays."""
+    person = make_person(db)
+    qualification = make_qualification(db, person)
     db.commit()
-    db.execute(text("DELETE FROM persons WHERE id = :id"), {"id": qualification.person_id})
-    db.commit()
-    assert db.scalar(select(Qualification).where(Qualification.id == qualification.id)) is None
+    with pytest.raises(IntegrityError):
+        db.execute(text("DELETE FROM persons WHERE id = :id"), {"id": person.id})
+    db.rollback()
+    assert db.scalar(select(Qualification).where(Qualification.id == qualification.id)) is not None
 
 
 def test_an_insurer_with_qualifications_cannot_be_deleted(db: Session) -> None:

@@ -28,11 +28,47 @@ def test_seed_fills_an_empty_database_and_refuses_a_second_time(db_url: str) -> 
             assert result.counts["institutions"] >= 188
             orphans = connection.scalar(
                 text(
-                    "SELECT count(*) FROM qualifications q LEFT JOIN persons p "
-                    "ON p.id = q.person_id WHERE p.id IS NULL"
+                    "SELECT count(*) FROM member_links l LEFT JOIN persons p "
+                    "ON p.id = l.person_id WHERE p.id IS NULL"
                 )
             )
             assert orphans == 0
+            # the documented anomalies in the new model: members without a link (no My
+            # Number), held links (failed 5-item check), ● in the registered names, persons
+            # without any member record (first job not yet registered)
+            unlinked = connection.scalar(
+                text(
+                    "SELECT count(*) FROM qualifications q WHERE NOT EXISTS "
+                    "(SELECT 1 FROM member_links l WHERE l.qualification_id = q.id)"
+                )
+            )
+            held = connection.scalar(
+                text("SELECT count(*) FROM member_links WHERE status = 'held'")
+            )
+            bullets = connection.scalar(
+                text("SELECT count(*) FROM qualifications WHERE name LIKE '%●%'")
+            )
+            memberless = connection.scalar(
+                text(
+                    "SELECT count(*) FROM persons p WHERE NOT EXISTS "
+                    "(SELECT 1 FROM member_links l WHERE l.person_id = p.id)"
+                )
+            )
+            assert unlinked
+            assert held
+            assert bullets
+            assert memberless
+            # every record belongs to a member record
+            for table in ("drug_records", "clinical_records", "medical_expense_records"):
+                assert (
+                    connection.scalar(
+                        text(
+                            f"SELECT count(*) FROM {table} r LEFT JOIN qualifications q "
+                            "ON q.id = r.qualification_id WHERE q.id IS NULL"
+                        )
+                    )
+                    == 0
+                )
             kinds = set(
                 connection.execute(text("SELECT DISTINCT kind FROM institutions")).scalars()
             )

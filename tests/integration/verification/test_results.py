@@ -12,10 +12,10 @@ from onshi.audit.models import DataAccess
 from onshi.clock import FrozenClock, today_jst
 from onshi.identifiers import IdentifierError
 from onshi.qualification.models import (
-    FiveItemStatus,
     LimitCategory,
     LimitCertification,
     LimitClass,
+    LinkStatus,
     LossReason,
     SpecificDisease,
     SpecificDiseaseCertificate,
@@ -23,7 +23,7 @@ from onshi.qualification.models import (
 from onshi.settings import ConsentRules
 from onshi.verification.lookup import lookup_by_symbol_number, validate_identity
 from onshi.verification.models import VerificationEvent, VerificationMethod
-from onshi.verification.queries import person_qualifications
+from onshi.verification.queries import card_check_members
 from onshi.verification.results import compute_result
 from onshi.verification.schemas import PersonIdentity
 from tests.factories import make_institution, make_insurer, make_person, make_qualification
@@ -34,7 +34,7 @@ LOST = {"lost_on": date(2026, 3, 1), "loss_reason": LossReason.OTHER_INSURANCE}
 
 def _card(db: Session, clock: FrozenClock, person_id: int):
     today = today_jst(clock)
-    rows = person_qualifications(db, [person_id], today=today)[person_id]
+    rows = card_check_members(db, [person_id], today=today)[person_id]
     return compute_result(rows, today=today, by_card=True)
 
 
@@ -97,7 +97,7 @@ def test_card_codes(db: Session, clock: FrozenClock) -> None:
     nothing = make_person(db)
     assert _card(db, clock, nothing.id).code == 4
     failed = make_person(db)
-    make_qualification(db, failed, five_item_status=FiveItemStatus.FAILED)
+    make_qualification(db, failed, link_status=LinkStatus.HELD)
     assert _card(db, clock, failed.id).code == 4  # failed 5-item: invisible
 
     two = make_person(db)
@@ -189,7 +189,7 @@ def test_lookup_invalid_shows_no_details_unlike_the_card(db: Session, clock: Fro
     assert db.scalar(select(DataAccess)) is None  # nothing shown, nothing logged
 
 
-def test_lookup_not_found_multiple_and_failed_five_item(db: Session, clock: FrozenClock) -> None:
+def test_lookup_not_found_multiple_and_held_link(db: Session, clock: FrozenClock) -> None:
     insurer = make_insurer(db)
     twin_a = make_person(db)
     twin_b = make_person(db)
@@ -208,9 +208,7 @@ def test_lookup_not_found_multiple_and_failed_five_item(db: Session, clock: Froz
     wrong_birth = PersonIdentity(insurer.number, a.symbol, a.number, "01", "1990-01-01")
     assert _lookup(db, clock, wrong_birth).payload["result_code"] == 4
 
-    hidden = make_qualification(
-        db, make_person(db), insurer, five_item_status=FiveItemStatus.FAILED
-    )
+    hidden = make_qualification(db, make_person(db), insurer, link_status=LinkStatus.HELD)
     identity = PersonIdentity(
         insurer.number, hidden.symbol, hidden.number, hidden.branch, "1980-05-17"
     )

@@ -20,10 +20,10 @@ from onshi.clock import FrozenClock
 from onshi.consent.models import ConsentKind, ConsentValue
 from onshi.identity.models import Person
 from onshi.qualification.models import (
-    FiveItemStatus,
     LimitCategory,
     LimitCertification,
     LimitClass,
+    LinkStatus,
     LossReason,
     Relationship,
 )
@@ -43,6 +43,7 @@ from tests.factories import (
     make_patient_account,
     make_person,
     make_qualification,
+    member_of,
 )
 
 POLICY = SessionPolicy(hours=8, idle_minutes=30)
@@ -74,7 +75,7 @@ def _self_views(db: Session, person: Person) -> list[DataKind]:
 
 def _health_check(db: Session, person: Person, **values: Any) -> HealthCheckRecord:
     record = HealthCheckRecord(
-        person_id=person.id,
+        qualification_id=member_of(db, person).id,
         insurer_id=make_insurer(db).id,
         institution_name="健診センター",
         **values,
@@ -89,7 +90,7 @@ def _expense(db: Session, person: Person, service_month: date, **values: Any) ->
     second = (next_month.replace(day=28) + timedelta(days=4)).replace(day=10)
     db.add(
         MedicalExpenseRecord(
-            person_id=person.id,
+            qualification_id=member_of(db, person).id,
             insurer_id=make_insurer(db).id,
             institution_name=values.pop("institution_name", "テスト医院"),
             service_month=service_month,
@@ -158,7 +159,7 @@ class TestQualification:
         assert event is not None
         assert (event.action, event.person_id) == ("portal.viewed", patient.id)
 
-    def test_not_registered_state_explains_what_to_do(
+    def test_an_ended_qualification_is_invalid_and_a_held_one_only_being_checked(
         self, client: TestClient[Litestar], db: Session, patient: Person
     ) -> None:
         make_qualification(
@@ -168,16 +169,31 @@ class TestQualification:
             lost_on=date(2026, 3, 1),
             loss_reason=LossReason.OTHER_INSURANCE,
         )
-        # A new registration that failed the 5-item check is shown nowhere.
+        # A new registration that failed the 5-item check is shown nowhere: 確認中 only.
         make_qualification(
-            db, patient, acquired_on=date(2026, 3, 1), five_item_status=FiveItemStatus.FAILED
+            db, patient, acquired_on=date(2026, 3, 1), link_status=LinkStatus.HELD, number="777001"
         )
+        db.commit()
+        text = client.get("/me").text
+        # the validity rule: the lost one is 資格（無効） here as on a card check, not "none"
+        assert 'id="qualification-ended"' in text
+        assert 'id="not-registered"' not in text
+        assert "喪失（他の医療保険の資格取得）" in text  # the history still shows the old one
+        assert text.count('class="status-line qualification-withheld"') == 1
+        assert "確認中" in text
+        assert "777001" not in text  # nothing of the held member
+
+    def test_nothing_registered_explains_what_to_do(
+        self, client: TestClient[Litestar], db: Session, patient: Person
+    ) -> None:
+        make_qualification(db, patient, link_status=LinkStatus.UNDONE, number="777002")
         db.commit()
         text = client.get("/me").text
         assert 'id="not-registered"' in text
         assert "被保険者資格申立書" in text
         assert "資格確認書" in text
-        assert "喪失（他の医療保険の資格取得）" in text  # the history still shows the old one
+        assert "777002" not in text
+        assert "qualification-withheld" not in text
 
     def test_english_switch(
         self, client: TestClient[Litestar], db: Session, patient: Person
@@ -279,7 +295,7 @@ class TestRecords:
     def test_clinical(self, client: TestClient[Litestar], db: Session, patient: Person) -> None:
         db.add(
             ClinicalRecord(
-                person_id=patient.id,
+                qualification_id=member_of(db, patient).id,
                 institution_name="テスト病院",
                 visit_on=date(2026, 1, 5),
                 category=ClinicalCategory.TEST,

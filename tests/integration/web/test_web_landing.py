@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onshi.accounts.models import StaffRole
 from onshi.clock import FrozenClock
 from onshi.institutions.models import InstitutionKind
-from onshi.qualification.models import FiveItemStatus
+from onshi.qualification.models import LinkStatus
 from onshi.verification.models import VerificationMethod
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -113,7 +113,7 @@ def test_insurer_page(client: TestClient[Litestar], db: Session) -> None:
         db,
         insurer=insurer,
         person=make_person(db, family_name="佐藤", given_name="花子"),
-        five_item_status=FiveItemStatus.FAILED,
+        link_status=LinkStatus.HELD,
         notified_on=date(2026, 3, 28),
         registered_at=NOW - timedelta(days=1),
     )
@@ -133,7 +133,7 @@ def test_insurer_page(client: TestClient[Litestar], db: Session) -> None:
     make_qualification(  # lost: not an active member
         db, insurer=insurer, lost_on=date(2026, 1, 1), valid_to=date(2025, 12, 31)
     )
-    make_qualification(db, insurer=other, five_item_status=FiveItemStatus.FAILED)
+    make_qualification(db, insurer=other, link_status=LinkStatus.HELD)
     operator = make_staff_account(db, StaffRole.INSURER_OPERATOR, insurer=insurer)
     db.commit()
 

@@ -9,13 +9,13 @@ import pytest
 
 from onshi.batch.ingest import lines_of
 from onshi.batch.rows import RowError, SearchRow, map_header, parse_fields, parse_row
-from onshi.identifiers import normalize_number, normalize_symbol
+from onshi.identifiers import number_key, symbol_key
 
 TODAY = date(2026, 4, 1)
 COLUMNS = ("patient_ref", "insurer_number", "symbol", "number", "branch", "birth_date")
 
 
-@pytest.mark.parametrize("raw", ["1234", "abc12", "A", "0001", "Z9" * 19])
+@pytest.mark.parametrize("raw", ["1234", "abc12", "A", "0001", "Z9" * 19, "123-45", "１２３－４５"])
 def test_ascii_fast_path_equals_the_identifier_normalisation(raw: str) -> None:
     row = parse_row(
         2,
@@ -23,8 +23,9 @@ def test_ascii_fast_path_equals_the_identifier_normalisation(raw: str) -> None:
         today=TODAY,
     )
     assert isinstance(row, SearchRow)
-    assert row.symbol_key == normalize_symbol(raw)
-    assert row.number_key == normalize_number(raw)
+    assert row.symbol_key == symbol_key(raw)
+    assert row.number_key == number_key(raw)
+    assert "-" not in row.number_key  # the hyphen rule: layout, not part of the 番号
 
 
 def test_headers_in_japanese_and_english_and_any_order() -> None:

@@ -10,7 +10,9 @@ from onshi.identifiers import (
     normalize_branch,
     normalize_number,
     normalize_symbol,
+    number_key,
     parse_card_identity,
+    symbol_key,
 )
 
 
@@ -110,3 +112,25 @@ def test_card_identity() -> None:
     )
     # Cards issued before 2021 may have no 枝番; 後期高齢者 and 不詳 have no 記号.
     assert parse_card_identity(None, "7777777") == CardIdentity(None, "7777777", None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("123-45", "12345"),
+        ("12345", "12345"),
+        ("１２３－４５", "12345"),
+        ("12-345", "12345"),
+        ("ｱ-123", "ア123"),
+        ("123ー45", "12345"),  # a prolonged sound mark typed for the hyphen
+    ],
+)
+def test_lookup_keys_ignore_hyphens(raw: str, key: str) -> None:
+    """The hyphen rule: a hyphen in a printed 記号 or 番号 is layout; the keys drop it."""
+    assert number_key(raw) == key
+    assert symbol_key(raw) == key
+
+
+def test_symbol_key_of_no_symbol_is_empty() -> None:
+    assert symbol_key(None) == ""
+    assert symbol_key(" - ") == ""

@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 from onshi.clock import Clock, today_jst
 from onshi.identity.queries import count_persons
 from onshi.institutions.queries import uptake_by_kind
-from onshi.verification.queries import count_events, counts_by_method, counts_by_result
+from onshi.verification.queries import (
+    count_events,
+    counts_by_method,
+    counts_by_not_found_reason,
+    counts_by_result,
+)
 from onshi.web.rendering import render
 
 USAGE_DAYS = 7
@@ -39,5 +44,6 @@ def admin_landing(
             "events_total": count_events(db, since=since),
             "events_by_method": counts_by_method(db, since=since),
             "events_by_result": counts_by_result(db, since=since),
+            "not_found_reasons": counts_by_not_found_reason(db, since=since),
         },
     )

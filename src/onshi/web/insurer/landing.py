@@ -15,6 +15,7 @@ from onshi.accounts.schemas import Principal
 from onshi.clock import Clock, today_jst
 from onshi.errors import NotFoundError
 from onshi.qualification import queries
+from onshi.verification.queries import count_held_card_checks
 from onshi.web.rendering import render
 
 RECENT_DAYS = 5
@@ -39,8 +40,9 @@ def insurer_landing(
             "active_members": queries.count_active_members(
                 db, insurer_id=insurer.id, today=today_jst(clock)
             ),
-            "five_item": queries.five_item_counts(db, insurer_id=insurer.id),
-            "failed": queries.failed_five_item(db, insurer_id=insurer.id),
+            "five_item": queries.link_status_counts(db, insurer_id=insurer.id),
+            "failed": queries.held_members(db, insurer_id=insurer.id),
+            "held_card_checks": count_held_card_checks(db, insurer_id=insurer.id, since=since),
             "recent_days": RECENT_DAYS,
             "recent_count": queries.count_registered_since(db, insurer_id=insurer.id, since=since),
             "recent": queries.recent_registrations(db, insurer_id=insurer.id, since=since),

@@ -28,6 +28,7 @@ from onshi.qualification.models import (
     Relationship,
     SpecificDisease,
 )
+from onshi.qualification.validity import Standing
 from onshi.records.models import (
     CareType,
     ClinicalCategory,
@@ -72,7 +73,7 @@ QUALIFICATION = QualificationView(
     preschool=False,
     elderly_certificate_ratio=CopaymentRatio.TWENTY,
     elderly_certificate_valid_to=date(2027, 3, 31),
-    five_item_pending=True,
+    standing=Standing.IN_FORCE,
     current=True,
     limits=(LimitInfo(LimitCategory.C01, LimitClass.A03, date(2025, 8, 1), None),),
     diseases=(DiseaseInfo(SpecificDisease.DIALYSIS, 10_000, date(2024, 1, 1), None),),
@@ -84,7 +85,7 @@ OLD = QualificationView(
         "lost_on": date(2020, 4, 1),
         "loss_reason": LossReason.OTHER_INSURANCE,
         "current": False,
-        "five_item_pending": False,
+        "standing": Standing.LOST,
     }
 )
 CONSENT = ConsentView(
@@ -171,7 +172,9 @@ INVITATION = EnrolmentInvitation(
     has_account=True,
 )
 
-SUMMARY = QualificationSummary(today=TODAY, current=(QUALIFICATION,), history=(QUALIFICATION, OLD))
+SUMMARY = QualificationSummary(
+    today=TODAY, current=(QUALIFICATION,), history=(QUALIFICATION, OLD), withheld=1
+)
 ACCESS_PAGE = _page([ACCESS, SELF_ACCESS])
 CONSENT_PAGE = _page([CONSENT, ARCHIVED, HOME])
 SIGNED_IN = {"principal": PATIENT, "current_path": "/me"}

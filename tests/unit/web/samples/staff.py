@@ -10,9 +10,8 @@ from onshi.accounts.models import StaffRole, SubjectKind
 from onshi.accounts.schemas import Principal
 from onshi.institutions.models import InstitutionKind
 from onshi.institutions.queries import UptakeRow
-from onshi.qualification.models import FiveItemStatus
-from onshi.qualification.queries import RegistrationRow
-from onshi.verification.models import VerificationMethod
+from onshi.qualification.queries import LINK_STATES, RegistrationRow
+from onshi.verification.models import NotFoundReason, VerificationMethod
 from onshi.verification.queries import EventRow
 
 NOW = datetime(2026, 4, 1, 1, 30, tzinfo=UTC)
@@ -49,7 +48,7 @@ REGISTRATION = RegistrationRow(
     branch="01",
     notified_on=date(2026, 3, 20),
     registered_at=NOW,
-    five_item_status=FiveItemStatus.FAILED,
+    link_status="held",
 )
 INSTITUTION = SimpleNamespace(
     id=1, name="オン資クリニック", code="0110113719", kind=InstitutionKind.MEDICAL_CLINIC
@@ -65,8 +64,9 @@ CLINIC = {
 INSURER = {
     "insurer": SimpleNamespace(id=1, name="全国健康保険協会 東京支部", number="01130012"),
     "active_members": 10,
-    "five_item": dict.fromkeys(FiveItemStatus, 1),
+    "five_item": dict.fromkeys(LINK_STATES, 1),
     "failed": [REGISTRATION],
+    "held_card_checks": 2,
     "recent_days": 5,
     "recent_count": 1,
     "recent": [REGISTRATION],
@@ -85,6 +85,7 @@ ADMIN = {
     "events_total": 2,
     "events_by_method": [(VerificationMethod.CARD_FACE, 2)],
     "events_by_result": [(1, 1), (None, 1)],
+    "not_found_reasons": dict.fromkeys(NotFoundReason, 1),
 }
 
 SAMPLES: dict[str, dict[str, Any]] = {
