@@ -12,8 +12,8 @@ without the ORM unit of work:
    expires_at > now AND used_at IS NULL RETURNING id, challenge_hash`` — unknown, another
    device's, expired and used challenges all update nothing;
 4. the card's signature (or face attestation) over the claimed challenge, the consents, the
-   利用登録 link, the card check's qualifications (the one card-check query of
-   :mod:`onshi.verification.queries`) and the result;
+   利用登録 link, and the card check (:func:`~onshi.verification.services.card_check`: the one
+   card-check query of :mod:`onshi.verification.queries` and the result);
 5. the writes: the verification event (``INSERT … RETURNING id``), the access-log row
    (:func:`~onshi.audit.services.record_data_access`), the consents with their audit entries
    (:func:`~onshi.consent.services.record_consents`, one UPDATE, one INSERT and one
@@ -60,10 +60,15 @@ from onshi.verification.models import (
     VerificationSubmission,
 )
 from onshi.verification.proofs import verify_card_proof
-from onshi.verification.queries import linked_person, patient_numbers, person_qualifications
-from onshi.verification.results import ConsentFlag, compute_result, jst_instant, result_payload
+from onshi.verification.queries import linked_person, patient_numbers
+from onshi.verification.results import ConsentFlag, jst_instant, result_payload
 from onshi.verification.schemas import METHODS, CardSubmission, parse_consents, parse_submission
-from onshi.verification.services import Outcome, record_failure, submit_card_verification
+from onshi.verification.services import (
+    Outcome,
+    card_check,
+    record_failure,
+    submit_card_verification,
+)
 
 _CHALLENGES: Final = cast(Table, VerificationChallenge.__table__)
 _EVENTS: Final = cast(Table, VerificationEvent.__table__)
@@ -200,9 +205,8 @@ class _Spent:
         self, person_id: int, choices: dict[ConsentKind, bool], rules: ConsentRules
     ) -> Outcome:
         db, clock = self.db, self.clock
-        today = today_jst(clock)
-        candidates = person_qualifications(db, [person_id], today=today)[person_id]
-        computation = compute_result(candidates, today=today, by_card=True)
+        checked = card_check(db, person_id, today_jst(clock))
+        computation = checked.computation
         identified = computation.identified
         event_id = int(
             db.execute(
@@ -216,6 +220,8 @@ class _Spent:
                     "qualification_id": identified.id if identified is not None else None,
                     "result_code": int(computation.code),
                     "error_code": None,
+                    "not_found_reason": checked.reason,
+                    "held_qualification_id": checked.held_member,
                     "occurred_at": clock.now(),
                 },
             ).scalar_one()
