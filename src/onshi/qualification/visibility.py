@@ -10,8 +10,8 @@ the insurer's and the operator's counts — builds its query with these function
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Final, TypeVarTuple, Unpack
+from collections.abc import Collection
+from typing import Any, Final, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, and_, select
 
@@ -38,21 +38,17 @@ def withheld_link(link: Any = MemberLink) -> ColumnElement[bool]:
     return and_(link.ended_at.is_(None), link.status.in_(WITHHELD_STATUSES))
 
 
-def join_shown(
-    query: Select[Unpack[_Ts]], member_id: Any, link: Any = MemberLink
-) -> Select[Unpack[_Ts]]:
+def join_shown(query: Select[*_Ts], member_id: Any, link: Any = MemberLink) -> Select[*_Ts]:
     """``query`` joined to the shown link of the member whose id is ``member_id``: rows of a
     member without one drop out. ``link.person_id`` is then the person the row belongs to."""
     return query.join(link, and_(link.qualification_id == member_id, shown_link(link)))
 
 
-def shown_member_ids(person_id: int | Iterable[int] | Any) -> Select[int]:
+def shown_member_ids(person_id: int | Collection[int] | Any) -> Select[int]:
     """The ids of the member records shown to ``person_id`` (an id, ids, or a column)."""
     query = select(MemberLink.qualification_id).where(shown_link())
-    if isinstance(person_id, int):
-        return query.where(MemberLink.person_id == person_id)
-    if isinstance(person_id, Iterable) and not hasattr(person_id, "__clause_element__"):
-        return query.where(MemberLink.person_id.in_(list(person_id)))
+    if isinstance(person_id, list | tuple | set | frozenset):
+        return query.where(MemberLink.person_id.in_(sorted(person_id)))
     return query.where(MemberLink.person_id == person_id)
 
 

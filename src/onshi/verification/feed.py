@@ -25,11 +25,13 @@ from onshi.qualification.models import (
     Insurer,
     LimitCertification,
     LimitClass,
+    MemberLink,
     Qualification,
     Relationship,
     SpecificDisease,
     SpecificDiseaseCertificate,
 )
+from onshi.qualification.visibility import shown_link
 from onshi.verification.models import (
     InstitutionPatientNumber,
     SubmissionStatus,
@@ -183,7 +185,17 @@ def reception_cards(
             VerificationSubmission.response.label("submission_response"),
         )
         .outerjoin(Person, Person.id == VerificationEvent.person_id)
-        .outerjoin(Qualification, Qualification.id == VerificationEvent.qualification_id)
+        # The shown rule at read time: a member whose link was held or undone since the
+        # check (or that is now linked to someone else) no longer shows its details here.
+        .outerjoin(
+            MemberLink,
+            and_(
+                MemberLink.qualification_id == VerificationEvent.qualification_id,
+                MemberLink.person_id == VerificationEvent.person_id,
+                shown_link(),
+            ),
+        )
+        .outerjoin(Qualification, Qualification.id == MemberLink.qualification_id)
         .outerjoin(Insurer, Insurer.id == Qualification.insurer_id)
         .outerjoin(
             InstitutionPatientNumber,
@@ -221,7 +233,7 @@ def reception_cards(
             for c in event_consents
         )
         qualification = None
-        if row.qualification_id is not None and row.number is not None:
+        if row.qualification_id is not None and row.number is not None:  # shown only
             qualification = QualificationFacts(
                 insurer_number=row.insurer_number,
                 insurer_name=row.insurer_name,

@@ -202,3 +202,12 @@ def test_links_of_other_members_do_not_leak(db: Session) -> None:
     assert db.scalar(
         select(MemberLink.person_id).where(MemberLink.qualification_id == mine.id)
     ) == (person.id)
+
+
+def test_shown_member_ids_of_several_persons(db: Session) -> None:
+    first, second, third = make_person(db), make_person(db), make_person(db)
+    a = make_qualification(db, first)
+    b = make_qualification(db, second, link_status=LinkStatus.LINKED_CONFIRM)
+    make_qualification(db, third)
+    assert set(db.scalars(shown_member_ids([first.id, second.id]))) == {a.id, b.id}
+    assert set(db.scalars(shown_member_ids(set()))) == set()

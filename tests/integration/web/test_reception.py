@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from onshi.accounts.models import StaffRole
@@ -21,11 +21,14 @@ from onshi.consent.models import ConsentKind, ConsentValue
 from onshi.db.engine import make_engine, make_session_factory
 from onshi.db.migrate import upgrade
 from onshi.institutions.models import Institution
+from onshi.qualification.links import Actor, hold_link
 from onshi.qualification.models import (
     CopaymentRatio,
     LimitCategory,
     LimitCertification,
     LimitClass,
+    LinkActor,
+    Qualification,
     SpecificDisease,
     SpecificDiseaseCertificate,
 )
@@ -374,3 +377,22 @@ def test_two_app_instances_share_results_through_postgresql(
                 assert "取消" not in card.data
             finally:
                 stream.close()
+
+
+def test_a_link_held_after_the_check_hides_the_members_details(
+    client: TestClient[Litestar], db: Session, clock: FrozenClock
+) -> None:
+    institution = make_institution(db)
+    event_id = _checked_event(db, institution, family_name="保留")
+    staff = make_staff_account(db, StaffRole.RECEPTION, institution=institution)
+    db.commit()
+    sign_in(client, staff.login_id, DEFAULT_PASSWORD)
+    assert "901234" in client.get("/clinic/reception").text
+
+    member = db.scalars(select(Qualification).where(Qualification.number == "901234")).one()
+    hold_link(db, clock, member=member, reason_code="reported", reason="申出",
+              actor=Actor(LinkActor.STAFF, 1))  # fmt: skip
+    db.commit()
+    html = client.get("/clinic/reception").text
+    assert "901234" not in html  # shown nowhere once held
+    assert f'id="verification-{event_id}"' in html  # the check itself is still listed

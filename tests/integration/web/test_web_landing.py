@@ -12,7 +12,7 @@ from onshi.accounts.models import StaffRole
 from onshi.clock import FrozenClock
 from onshi.institutions.models import InstitutionKind
 from onshi.qualification.models import LinkStatus
-from onshi.verification.models import VerificationMethod
+from onshi.verification.models import NotFoundReason, VerificationMethod
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_consent,
@@ -109,13 +109,21 @@ def test_insurer_page(client: TestClient[Litestar], db: Session) -> None:
     insurer = make_insurer(db, name="オン資健康保険組合")
     other = make_insurer(db)
     make_qualification(db, insurer=insurer)  # matched, old registration
-    make_qualification(
+    held = make_qualification(
         db,
         insurer=insurer,
         person=make_person(db, family_name="佐藤", given_name="花子"),
         link_status=LinkStatus.HELD,
         notified_on=date(2026, 3, 28),
         registered_at=NOW - timedelta(days=1),
+    )
+    make_verification_event(  # a card check that answered 4 because of the held link
+        db,
+        qualification=held,
+        qualification_id=None,
+        result_code=4,
+        not_found_reason=NotFoundReason.HELD,
+        held_qualification_id=held.id,
     )
     make_qualification(  # late: notified 3/20, registered 3/30 (JST) > 5 days
         db,
@@ -147,6 +155,10 @@ def test_insurer_page(client: TestClient[Litestar], db: Session) -> None:
     assert "鈴木\u3000一郎" in html
     late_section = html[html.index('id="late-heading"') : html.index('id="recent-heading"')]
     assert late_section.count("<tr") == 2  # header + 鈴木 only
+    held_line = html[html.index('id="held-card-checks"') :]
+    assert held_line[: held_line.index("</p>")].endswith(
+        "1件（医療機関には理由を表示していません）"
+    )
 
 
 def test_insurer_page_empty_states(client: TestClient[Litestar], db: Session) -> None:
@@ -184,6 +196,10 @@ def test_admin_page(client: TestClient[Litestar], db: Session) -> None:
     institution = make_institution(db)
     make_verification_event(db, institution=institution)
     make_verification_event(db, institution=institution, occurred_at=NOW - timedelta(days=8))
+    make_verification_event(
+        db, institution=institution, qualification_id=None, result_code=4,
+        not_found_reason=NotFoundReason.NO_MEMBER,
+    )  # fmt: skip
     admin = make_staff_account(db, StaffRole.ADMINISTRATOR)
     db.commit()
 
@@ -196,4 +212,8 @@ def test_admin_page(client: TestClient[Litestar], db: Session) -> None:
     assert "50.0%" in row  # operating rate 1/2
     assert "Persons registered" in html
     assert "Verifications in the last 7 days" in html
-    assert "Insurance card number" in html  # the one event in the window, by method
+    assert "Insurance card number" in html  # the events in the window, by method
+    reasons = html[html.index('id="not-found-reasons"') :]
+    reasons = reasons[: reasons.index("</table>")]
+    assert "No registered qualification</th><td>1</td>" in reasons
+    assert "Link on hold</th><td>0</td>" in reasons
