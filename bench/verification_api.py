@@ -60,6 +60,7 @@ from bench._verification_setup import (
     onshi_command,
     prepare,
 )
+from onshi.audit.note import Signer
 
 SUBMIT = "/api/v1/verifications"
 CHALLENGES = "/api/v1/verifications/challenges"
@@ -107,6 +108,8 @@ def start_server(setup: Setup, workdir: Path, workers: int) -> Server:
             "ONSHI_JPKI_TRUST_ANCHORS": str(setup.pki.ca_path),
             "ONSHI_JPKI_CRLS": str(setup.pki.crl_path),
             "ONSHI_BATCH_WORKER": "false",
+            # Production requires the transparency log's key (its app workers integrate).
+            "ONSHI_TLOG_SIGNING_KEY": Signer.generate("bench.onshi.test/transparency").encode(),
         }
     )
     log = workdir / "server.log"

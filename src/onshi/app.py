@@ -15,6 +15,8 @@ from litestar.template.config import TemplateConfig
 from onshi.accounts.passwords import PasswordService
 from onshi.accounts.schemas import Principal
 from onshi.accounts.services import resolve_session
+from onshi.audit.integrator import Integrator
+from onshi.audit.keys import log_identity
 from onshi.batch.worker import BatchWorker
 from onshi.clock import Clock, SystemClock
 from onshi.db.engine import make_engine, make_session_factory
@@ -50,6 +52,18 @@ def create_app(
     policy = session_policy(settings)
     broker = build_broker(settings)
     batch_worker = BatchWorker(engine, the_clock) if settings.batch_worker else None
+    identity = log_identity(settings)
+    integrator = (
+        Integrator(
+            settings.database_url,
+            identity,
+            the_clock,
+            interval=settings.tlog_interval_ms / 1000,
+            export=settings.checkpoint_export,
+        )
+        if settings.tlog_integrator
+        else None
+    )
 
     def resolve(token: str) -> Principal | None:
         with session_factory() as db:
@@ -61,9 +75,13 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         if batch_worker is not None:
             batch_worker.start()
+        if integrator is not None:
+            integrator.start()
         try:
             yield
         finally:
+            if integrator is not None:
+                integrator.stop()
             if batch_worker is not None:
                 batch_worker.stop()
             engine.dispose()
@@ -104,6 +122,8 @@ def create_app(
                 "passwords": passwords or PasswordService.default(),
                 "cookie_names": CookieNames.for_settings(settings),
                 "batch_worker": batch_worker,
+                "tlog_identity": identity,
+                "tlog_integrator": integrator,
                 LIVE_STATE_KEY: broker,
             }
         ),

@@ -99,6 +99,11 @@ def run_demo(_args: argparse.Namespace, settings: Settings) -> int:
 
 _CLI = "onshi.cli"
 COMMANDS: dict[str, CommandSpec] = {
+    "audit": CommandSpec(
+        "transparency log: integrate, verify [--against FILE], checkpoint, verify-receipt FILE",
+        "onshi.audit.cli:audit",
+        "onshi.audit.cli:configure",
+    ),
     "batch-worker": CommandSpec(
         "process queued 一括照会 (batch inquiries)",
         "onshi.batch.cli:batch_worker",

@@ -62,6 +62,16 @@ class Settings:
     # 一括照会: run the batch worker inside each app process (off when `onshi batch-worker`
     # runs on its own).
     batch_worker: bool = True
+    # Transparency log (onshi.audit): the checkpoint signing key (signed-note format
+    # PRIVATE+KEY+<name>+<id>+<key>; required in production, generated into the data directory
+    # otherwise), the log's origin line (default: the public origin's host + "/transparency"),
+    # the file every checkpoint is appended to for witnesses, whether this process runs an
+    # integrator (one is elected per deployment) and how often it looks for new entries.
+    tlog_signing_key: str = field(default="", repr=False)
+    tlog_origin: str = ""
+    checkpoint_export: Path | None = None
+    tlog_integrator: bool = True
+    tlog_interval_ms: int = 200
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
@@ -90,6 +100,10 @@ class Settings:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
         if not 1 <= self.jpki_reload_seconds <= 86400:
             raise SettingsError("ONSHI_JPKI_RELOAD_SECONDS must be between 1 and 86400")
+        if self.environment == "production" and not self.tlog_signing_key:
+            raise SettingsError("ONSHI_TLOG_SIGNING_KEY is required in production")
+        if not 10 <= self.tlog_interval_ms <= 60000:
+            raise SettingsError("ONSHI_TLOG_INTERVAL_MS must be between 10 and 60000")
         for path in (*self.jpki_trust_anchors, *self.jpki_crls):
             if not path.is_file():
                 raise SettingsError(f"JPKI file not found: {path}")
@@ -147,6 +161,13 @@ class Settings:
             session_hours=_int(env, "ONSHI_SESSION_HOURS", 8),
             session_idle_minutes=_int(env, "ONSHI_SESSION_IDLE_MINUTES", 30),
             batch_worker=_bool(env, "ONSHI_BATCH_WORKER", True),
+            tlog_signing_key=env.get("ONSHI_TLOG_SIGNING_KEY", ""),
+            tlog_origin=env.get("ONSHI_TLOG_ORIGIN", ""),
+            checkpoint_export=(
+                Path(env["ONSHI_CHECKPOINT_EXPORT"]) if env.get("ONSHI_CHECKPOINT_EXPORT") else None
+            ),
+            tlog_integrator=_bool(env, "ONSHI_TLOG_INTEGRATOR", True),
+            tlog_interval_ms=_int(env, "ONSHI_TLOG_INTERVAL_MS", 200),
         )
 
 

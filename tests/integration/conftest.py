@@ -14,7 +14,8 @@ Fixtures
                     the app's own settings).
     ``db_session_factory``  ``sessionmaker`` on ``db_engine`` (the app's factory).
     ``db``          A Session for one test. Tests may flush and commit; after the test every
-                    table is emptied and the audit chain head reset, so tests stay independent.
+                    table is emptied (the transparency log's tree state included), so tests
+                    stay independent.
     ``clock``       A ``FrozenClock`` at 2026-04-01 00:00 UTC.
 
 Two PostgreSQL databases are created per session on the server named by the variable
@@ -29,18 +30,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, create_engine, text, update
+from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from onshi.audit.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead
 from onshi.clock import FrozenClock
 from onshi.db.engine import make_engine, make_session_factory
 from onshi.db.migrate import upgrade
 from onshi.settings import normalise_database_url
 
 POSTGRES_ENV = "ONSHI_TEST_DATABASE_URL"
-_KEEP_TABLES = frozenset({"alembic_version", "audit_chain_head"})
+_KEEP_TABLES = frozenset({"alembic_version"})
 
 BACKENDS = (
     "sqlite",
@@ -170,11 +170,6 @@ def _empty_all_tables(engine: Engine, metadata: MetaData) -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
-        connection.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.id == CHAIN_HEAD_ID)
-            .values(last_seq=0, last_hash=GENESIS_HASH)
-        )
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""The audit trail (hash chain) and the data-access log the patient sees.
+"""The audit trail, the data-access log the patient sees, and the transparency log over both.
 
-``audit_events`` deliberately has no foreign keys: an audit row must never change after it is
-written (an ON DELETE SET NULL would break its hash), and it must outlive what it describes.
-``audit_chain_head`` holds the newest seq/hash in one row; appenders lock it (see
-``onshi.audit.services``).
+``audit_events`` and ``data_access_log`` rows are the log's entries: each is written once, in the
+request's transaction, with ``leaf_index`` NULL; the integrator (``onshi.audit.integrator``)
+later gives it its position in the Merkle tree (``leaf_index``, mirrored by a ``tlog_leaves`` row
+whose primary key is that position, so no position is ever given twice). ``audit_events``
+deliberately has no foreign keys: an entry must never change after it is written, and it must
+outlive what it describes. See docs/transparency-log.md.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    Connection,
     ForeignKey,
     Index,
+    LargeBinary,
+    SmallInteger,
     String,
-    Table,
-    event,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,8 +36,7 @@ from onshi.identity import models as _identity  # noqa: F401  (foreign-key targe
 from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
 from onshi.verification import models as _verification  # noqa: F401  (foreign-key targets)
 
-GENESIS_HASH = "0" * 64
-CHAIN_HEAD_ID = 1
+TREE_STATE_ID = 1
 
 
 class ActorKind(StrEnum):
@@ -56,12 +59,27 @@ class AccessPurpose(StrEnum):
     EMERGENCY = "emergency"  # 救急時
     DISASTER = "disaster"  # 災害時
     SELF = "self"  # the patient on the portal
+    # A 記号番号 (insurer number, symbol and number) lookup by the institution: allowed by the
+    # lookup itself at the institution, not by a consent given at a reader.
+    SYMBOL_NUMBER = "symbol_number"
+
+
+class EntryKind(StrEnum):
+    """Which table a transparency-log entry lives in."""
+
+    AUDIT = "audit"  # audit_events
+    ACCESS = "access"  # data_access_log
+
+
+def _pending_index(name: str) -> Index:
+    """The entries not yet integrated, in id order: what the integrator reads."""
+    pending = text("leaf_index IS NULL")
+    return Index(name, "id", sqlite_where=pending, postgresql_where=pending)
 
 
 class AuditEvent(IdMixin, Base):
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     occurred_at: Mapped[datetime]
     actor_kind: Mapped[ActorKind] = mapped_column(StrEnumType(ActorKind))
     actor_id: Mapped[str | None] = mapped_column(String(64))
@@ -71,36 +89,16 @@ class AuditEvent(IdMixin, Base):
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     institution_id: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
 
     __table_args__ = (
         *enum_checks(actor_kind=ActorKind),
-        CheckConstraint("seq >= 1", name="seq_positive"),
+        _pending_index("ix_audit_events_pending"),
         Index("ix_audit_events_person_occurred", "person_id", "occurred_at"),
         Index("ix_audit_events_institution_occurred", "institution_id", "occurred_at"),
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
     )
-
-
-class AuditChainHead(Base):
-    """The newest link of the chain: one row (id = 1), locked by every appender."""
-
-    __tablename__ = "audit_chain_head"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
-
-    __table_args__ = (CheckConstraint(f"id = {CHAIN_HEAD_ID}", name="single_row"),)
-
-
-@event.listens_for(AuditChainHead.__table__, "after_create")
-def _insert_chain_head(target: Table, connection: Connection, **_kw: Any) -> None:
-    """``metadata.create_all`` (tests, scratch databases) gets the head row the migration
-    inserts."""
-    connection.execute(target.insert().values(id=CHAIN_HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
 
 
 class DataAccess(IdMixin, Base):
@@ -121,9 +119,69 @@ class DataAccess(IdMixin, Base):
     verification_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("verification_events.id", ondelete="SET NULL")
     )
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
 
     __table_args__ = (
         *enum_checks(data_kind=DataKind, purpose=AccessPurpose),
+        _pending_index("ix_data_access_log_pending"),
         Index("ix_data_access_log_person_occurred", "person_id", "occurred_at"),
         Index("ix_data_access_log_institution_occurred", "institution_id", "occurred_at"),
     )
+
+
+class TlogLeaf(Base):
+    """One position of the Merkle tree: which entry it holds and its leaf hash
+    (SHA-256(0x00 || entry bytes)). Written only by the integrator."""
+
+    __tablename__ = "tlog_leaves"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_kind: Mapped[EntryKind] = mapped_column(StrEnumType(EntryKind))
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    __table_args__ = (
+        *enum_checks(entry_kind=EntryKind),
+        CheckConstraint("leaf_index >= 0", name="leaf_index_non_negative"),
+        UniqueConstraint("entry_kind", "entry_id"),
+    )
+
+
+class TlogNode(Base):
+    """The hash of one complete subtree, leaves [node_index << level, (node_index + 1) << level),
+    for level >= 1 (level 0 is ``tlog_leaves``). Proofs for any tree size are built from these."""
+
+    __tablename__ = "tlog_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    __table_args__ = (CheckConstraint("level >= 1", name="level_positive"),)
+
+
+class TlogState(Base):
+    """The integrated tree: its size and its right edge (the compact range [0, size): the
+    hashes of the complete subtrees the size splits into, largest first), so the next entry is
+    added in O(log n). One row (id = 1), written only by the integrator."""
+
+    __tablename__ = "tlog_state"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    right_edge: Mapped[bytes] = mapped_column(LargeBinary)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint(f"id = {TREE_STATE_ID}", name="single_row"),)
+
+
+class TlogCheckpoint(IdMixin, Base):
+    """A signed checkpoint (C2SP tlog-checkpoint body in a signed note), one per integration."""
+
+    __tablename__ = "tlog_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

@@ -39,6 +39,7 @@ class ConsentView:
 
 @dataclass(frozen=True)
 class AccessView:
+    id: int  # the access-log row (its transparency-log receipt: /me/access-log/{id}/receipt)
     occurred_at: datetime
     institution_name: str | None  # None: the patient themself
     data_kind: DataKind
@@ -98,6 +99,7 @@ def list_access_log(
     rows = fetch_rows(db, query.order_by(DataAccess.occurred_at.desc(), DataAccess.id.desc()), page)
     return rows.map(
         lambda row: AccessView(
+            id=row[0].id,
             occurred_at=row[0].occurred_at,
             institution_name=row[1],
             data_kind=row[0].data_kind,

@@ -141,7 +141,8 @@ def lookup_by_symbol_number(
             clock,
             person_id=person_id,
             data_kind=DataKind.QUALIFICATION,
-            purpose=AccessPurpose.NORMAL,
+            # Allowed by the 記号番号 lookup at the institution, not by a consent at a reader.
+            purpose=AccessPurpose.SYMBOL_NUMBER,
             institution_id=institution_id,
             staff_account_id=staff_account_id,
             verification_event_id=event.id,

@@ -26,6 +26,10 @@ from onshi.web.insurer.landing import insurer_landing
 from onshi.web.patient.auth import PATIENT_PUBLIC_HANDLERS
 from onshi.web.patient.pages import PATIENT_PAGE_HANDLERS
 from onshi.web.public import home, set_lang
+from onshi.web.transparency.routes import (
+    TRANSPARENCY_PATIENT_HANDLERS,
+    TRANSPARENCY_PUBLIC_HANDLERS,
+)
 
 PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     home,
@@ -35,7 +39,10 @@ PUBLIC_HANDLERS: list[ControllerRouterHandler] = [
     sign_out,
     *PATIENT_PUBLIC_HANDLERS,
 ]
-PATIENT_HANDLERS: list[ControllerRouterHandler] = [*PATIENT_PAGE_HANDLERS]
+PATIENT_HANDLERS: list[ControllerRouterHandler] = [
+    *PATIENT_PAGE_HANDLERS,
+    *TRANSPARENCY_PATIENT_HANDLERS,
+]
 CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     clinic_landing,
     *DEVICE_PAGE_HANDLERS,
@@ -62,6 +69,14 @@ def build_routers() -> list[ControllerRouterHandler]:
         Router(
             path="/",
             route_handlers=PUBLIC_HANDLERS,
+            opt={"audience": "public"},
+            include_in_schema=False,
+        ),
+        # The transparency log: checkpoint, key and proofs for anyone; an entry's bytes are
+        # checked per request (administrators, or the entry's own patient).
+        Router(
+            path="/transparency",
+            route_handlers=TRANSPARENCY_PUBLIC_HANDLERS,
             opt={"audience": "public"},
             include_in_schema=False,
         ),

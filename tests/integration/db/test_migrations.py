@@ -8,7 +8,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from onshi.audit.models import GENESIS_HASH
 from onshi.cli import main
 from onshi.db.migrate import alembic_config, downgrade, upgrade
 from onshi.db.registry import load_all_models
@@ -47,17 +46,38 @@ def test_migrated_schema_matches_the_models(db_url: str) -> None:
     command.check(alembic_config(db_url))  # raises if autogenerate would emit anything
 
 
-def test_migration_inserts_the_audit_chain_head(db_url: str) -> None:
-    upgrade(db_url)
+def test_transparency_log_migration_converts_chained_events_and_back(db_url: str) -> None:
+    """0009 keeps every chained event as an entry awaiting integration and drops the chain;
+    its downgrade rebuilds a chain over the same events."""
+    upgrade(db_url, "0005_batch_inquiries")
     engine = create_engine(db_url)
     try:
+        with engine.begin() as connection:
+            for seq in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_events (seq, occurred_at, actor_kind, actor_id, action,"
+                        " object_type, object_id, details, prev_hash, hash) VALUES (:seq,"
+                        " :at, 'system', NULL, 'test.event', 'thing', '1', '{}', :prev, :hash)"
+                    ),
+                    {"seq": seq, "at": "2026-04-01 00:00:00", "prev": "0" * 64, "hash": str(seq)},
+                )
+        upgrade(db_url)
+        assert "audit_chain_head" not in _tables(db_url)
         with engine.connect() as connection:
-            rows = connection.execute(
-                text("SELECT id, last_seq, last_hash FROM audit_chain_head")
-            ).all()
+            pending = connection.execute(
+                text("SELECT count(*) FROM audit_events WHERE leaf_index IS NULL")
+            ).scalar()
+        assert pending == 2
+
+        downgrade(db_url, "0005_batch_inquiries")
+        with engine.connect() as connection:
+            head = connection.execute(text("SELECT last_seq FROM audit_chain_head")).scalar()
+            seqs = connection.execute(text("SELECT seq FROM audit_events ORDER BY id")).all()
+        assert head == 2
+        assert [row[0] for row in seqs] == [1, 2]
     finally:
         engine.dispose()
-    assert [tuple(row) for row in rows] == [(1, 0, GENESIS_HASH)]
 
 
 def test_onshi_migrate_command(

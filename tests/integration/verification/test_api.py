@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from onshi.app import create_app
+from onshi.audit.models import AccessPurpose, DataAccess
 from onshi.clock import FrozenClock
 from onshi.devices.models import ReaderDevice, ReaderMode
 from onshi.pki import TrustStore
@@ -160,6 +161,9 @@ def test_card_link_and_lookup_over_http(
     lookup = device.signed_post(api, "/api/v1/qualifications/lookup", identity)
     assert lookup.status_code == 200, lookup.text
     assert lookup.json()["qualification"]["branch"] == "03"
+    db.expire_all()
+    accesses = db.scalars(select(DataAccess).where(DataAccess.person_id == person.id)).all()
+    assert [a.purpose for a in accesses] == [AccessPurpose.SYMBOL_NUMBER]
     bad = device.signed_post(
         api, "/api/v1/qualifications/lookup", {**identity, "insurer_number": "0113001３"}
     )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onshi.audit.models import DataAccess
+from onshi.audit.models import AccessPurpose, DataAccess
 from onshi.clock import FrozenClock, today_jst
 from onshi.identifiers import IdentifierError
 from onshi.qualification.models import (
@@ -149,7 +149,11 @@ def test_lookup_valid_shows_every_field_and_logs(db: Session, clock: FrozenClock
     assert event.method is VerificationMethod.SYMBOL_NUMBER
     assert event.staff_account_id is not None
     assert event.result_code == 1
-    assert db.scalar(select(DataAccess).where(DataAccess.verification_event_id == event.id))
+    access = db.scalar(select(DataAccess).where(DataAccess.verification_event_id == event.id))
+    assert access is not None
+    # Shown to the patient as a lookup by 記号番号 at the institution, not as a consented view.
+    assert access.purpose is AccessPurpose.SYMBOL_NUMBER
+    assert access.institution_id == event.institution_id
     always = _lookup(db, clock, identity, rules=ConsentRules(limit_consent_step=False))
     assert always.payload["qualification"]["limit_certifications"][0]["class_code"] == "A03"
 

@@ -17,6 +17,7 @@ from onshi.accounts.passwords import PasswordService
 from onshi.app import create_app
 from onshi.clock import FrozenClock
 from onshi.settings import Settings
+from tests.tlog_helpers import TEST_SIGNER
 
 SECRET = "integration-secret-key-0123456789abcdef"
 
@@ -32,6 +33,10 @@ def web_settings(db_engine: Engine, **changes: object) -> Settings:
         sign_in_window_seconds=300,
         session_hours=8,
         session_idle_minutes=30,
+        # The transparency log: the tests' key; entries are integrated by the tests that look
+        # at positions (tests.tlog_helpers), not by a background thread racing the fixtures.
+        tlog_signing_key=TEST_SIGNER.encode(),
+        tlog_integrator=False,
     )
     return settings.with_(**changes) if changes else settings
 

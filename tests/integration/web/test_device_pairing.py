@@ -30,7 +30,7 @@ _CODE = re.compile(r'<code id="pairing-code">([A-Z0-9]{4})-([A-Z0-9]{4})</code>'
 
 def _actions(db: Session) -> list[str]:
     db.expire_all()
-    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def _admin(db: Session, institution: Institution, **overrides: Any) -> StaffAccount:

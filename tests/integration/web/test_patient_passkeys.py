@@ -191,7 +191,7 @@ class TestSignIn:
             select(func.count()).select_from(WebSession).where(WebSession.revoked_at.is_(None))
         )
         assert live == 1
-        actions = list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+        actions = list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
         assert "patient.enrolled" in actions
         assert "session.signed_out" in actions
         assert actions.count("patient.signed_in") == 1
@@ -213,7 +213,7 @@ class TestSignIn:
         assert "複製" in body["error"]
         assert client.get("/me", follow_redirects=False).status_code in {302, 303}
         db.expire_all()
-        event = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        event = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert event is not None
         assert event.action == "patient.passkey_clone_detected"
 

@@ -155,7 +155,7 @@ class TestQualification:
         assert "ウ" in text  # 限度額適用認定 A03
         assert "登録済み" in text
         assert _self_views(db, patient) == [DataKind.QUALIFICATION]
-        event = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        event = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
         assert event is not None
         assert (event.action, event.person_id) == ("portal.viewed", patient.id)
 

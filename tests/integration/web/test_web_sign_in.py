@@ -21,7 +21,7 @@ SESSION_COOKIE = "onshi_session"
 
 def _actions(db: Session) -> list[str]:
     db.expire_all()
-    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def test_sign_in_lands_on_the_role_page_and_rehashes(

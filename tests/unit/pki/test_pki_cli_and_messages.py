@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from onshi.audit.note import Signer
 from onshi.cli import main
 from onshi.pki.errors import CERTIFICATE_ERROR_CODES, CertificateError
 from onshi.pki.messages import catalogue, message
@@ -61,8 +62,9 @@ def test_dev_pki_refuses_production(
     monkeypatch.setenv("ONSHI_ENV", "production")
     monkeypatch.setenv("ONSHI_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("ONSHI_MY_NUMBER_KEY", "m" * 40)
+    monkeypatch.setenv("ONSHI_TLOG_SIGNING_KEY", Signer("test/log", bytes(32)).encode())
     assert main(["dev-pki", "init"]) == 2
-    assert "production" in capsys.readouterr().err
+    assert "dev-pki: refusing to run with ONSHI_ENV=production" in capsys.readouterr().err
     assert not (data_dir / "dev-pki").exists()
 
 

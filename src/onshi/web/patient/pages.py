@@ -211,6 +211,9 @@ def access_log(
         "partials/portal/_access_table.html",
         result,
         include_self=include_self,
+        # Each row offers its transparency-log receipt, checked in the page (receipts.js).
+        receipts=True,
+        log_key=request.app.state["tlog_identity"].verifier.encode(),
     )
 
 

@@ -100,8 +100,8 @@ CONSENT = ConsentView(
 )
 ARCHIVED = ConsentView(**{**vars(CONSENT), "id": 2, "state": ConsentState.ARCHIVED})
 HOME = ConsentView(**{**vars(CONSENT), "id": 3, "expires_at": None, "home_visit": True})
-ACCESS = AccessView(NOW, "救急病院", DataKind.DRUG, AccessPurpose.EMERGENCY)
-SELF_ACCESS = AccessView(NOW, None, DataKind.CLINICAL, AccessPurpose.SELF)
+ACCESS = AccessView(1, NOW, "救急病院", DataKind.DRUG, AccessPurpose.EMERGENCY)
+SELF_ACCESS = AccessView(2, NOW, None, DataKind.CLINICAL, AccessPurpose.SELF)
 DRUG = SimpleNamespace(
     id=1,
     dispensed_on=TODAY,
@@ -207,7 +207,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "today": TODAY,
     },
     "pages/patient/consents.html": {**SIGNED_IN, "page": CONSENT_PAGE},
-    "pages/patient/access_log.html": {**SIGNED_IN, "page": ACCESS_PAGE, "include_self": True},
+    "pages/patient/access_log.html": {
+        **SIGNED_IN,
+        "page": ACCESS_PAGE,
+        "include_self": True,
+        "receipts": True,
+        "log_key": "onshi.test/transparency+01234567+AQ==",
+    },
     "partials/portal/_access_table.html": {"page": ACCESS_PAGE, "include_self": False},
     "partials/portal/_consent_table.html": {"page": CONSENT_PAGE},
     "partials/portal/_drug_table.html": {"page": _page([DRUG]), "years": 5},
