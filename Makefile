@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 READER_STAMP := $(VENV)/.installed-reader
 export ONSHI_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-prerequisites lint typecheck format bench install clean
+.PHONY: run test test-prerequisites lint typecheck format bench bench-p1 install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# P1 (BENCHMARKS.md): PostgreSQL with 2 workers, then SQLite with 1 worker. Needs a local
+# PostgreSQL and Debian's wrk package (apt-get install wrk).
+bench-p1: $(STAMP)
+	$(BIN)/python -m bench.verification_api --database postgresql --workers 2
+	$(BIN)/python -m bench.verification_api --database sqlite --workers 1
 
 clean:
 	rm -rf $(VENV) var
