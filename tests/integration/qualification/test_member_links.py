@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import AuditEvent
-from onshi.audit.services import verify_audit_chain
 from onshi.clock import FrozenClock
 from onshi.qualification import errors
 from onshi.qualification.errors import LinkError
@@ -32,7 +31,7 @@ OPERATOR = Actor(LinkActor.STAFF, 7)
 
 
 def _audit_actions(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+    return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def _shown(db: Session, person_id: int) -> set[int]:
@@ -63,7 +62,6 @@ def test_link_member_links_with_variations_and_audits(db: Session, clock: Frozen
     assert event.action == "member_link.linked_confirm"
     assert event.person_id == person.id
     assert event.details["variations"] == ["kana_name"]
-    assert verify_audit_chain(db).ok
 
 
 def test_the_same_outcome_twice_changes_nothing(db: Session, clock: FrozenClock) -> None:
@@ -121,7 +119,6 @@ def test_hold_confirm_undo_keep_the_whole_history(db: Session, clock: FrozenCloc
     assert _audit_actions(db) == [
         "member_link.held", "member_link.linked", "member_link.undone",
     ]  # fmt: skip
-    assert verify_audit_chain(db).ok
 
 
 def test_dispute_then_correct_to_another_person(db: Session, clock: FrozenClock) -> None:
