@@ -13,7 +13,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 READER_STAMP := $(VENV)/.installed-reader
 export ONSHI_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-prerequisites bench-prerequisites lint typecheck format bench install clean
+.PHONY: run test test-prerequisites bench-prerequisites lint typecheck format bench bench-p1 install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench-prerequisites:
 
 bench: bench-prerequisites $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+# P1 (BENCHMARKS.md): PostgreSQL with 2 workers, then SQLite with 1 worker. Needs a local
+# PostgreSQL and Debian's wrk package (apt-get install wrk).
+bench-p1: $(STAMP)
+	$(BIN)/python -m bench.verification_api --database postgresql --workers 2
+	$(BIN)/python -m bench.verification_api --database sqlite --workers 1
 
 clean:
 	rm -rf $(VENV) var

@@ -54,6 +54,12 @@ SHUTDOWN_GRACE_SECONDS = 3
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--shared-socket",
+        action="store_true",
+        help="with --workers > 1: one listening socket shared by the workers instead of one "
+        "SO_REUSEPORT socket each (kernel balancing)",
+    )
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,23 +69,26 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from onshi.web.proxies import UVICORN_OPTIONS
 
     if args.workers > 1:
-        uvicorn.run(
+        # Not uvicorn.run(workers=N): its listener loses TCP_NODELAY (onshi.web.serving).
+        from onshi.web.serving import serve_workers
+
+        return serve_workers(
             "onshi.app:create_app_from_env",
             factory=True,
             host=settings.host,
             port=settings.port,
             workers=args.workers,
+            shared_socket=bool(getattr(args, "shared_socket", False)),
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
             **UVICORN_OPTIONS,
         )
-    else:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-            **UVICORN_OPTIONS,
-        )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        **UVICORN_OPTIONS,
+    )
     return 0
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import Final, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import ActorKind
@@ -17,6 +18,23 @@ from onshi.clock import Clock
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.consent.policies import consent_expiry
 from onshi.settings import ConsentRules
+
+_CONSENTS: Final = cast(Table, Consent.__table__)
+# Built once: SQLAlchemy caches their compiled form.
+_ARCHIVE: Final = (
+    update(_CONSENTS)
+    .where(
+        _CONSENTS.c.person_id == bindparam("a_person"),
+        _CONSENTS.c.institution_id == bindparam("a_institution"),
+        _CONSENTS.c.kind.in_(bindparam("a_kinds", expanding=True)),
+        _CONSENTS.c.archived_at.is_(None),
+    )
+    .values(archived_at=bindparam("a_now"))
+    .returning(_CONSENTS.c.kind)
+)
+# RETURNING the kind too: the rows are matched by kind (one row per kind per call), so the
+# statement needs no ordering guarantee and is sent as one batch on SQLite as well.
+_INSERT: Final = insert(_CONSENTS).returning(_CONSENTS.c.id, _CONSENTS.c.kind)
 
 
 def record_consents(
@@ -41,35 +59,34 @@ def record_consents(
     # One UPDATE archives the previous grants of every kind asked (RETURNING says how many per
     # kind), one INSERT stores the new ones and one append writes their audit events: the same
     # rows as one round per kind, in a few statements (a card verification asks 5 kinds).
-    archived_kinds = db.scalars(
-        update(Consent)
-        .where(
-            Consent.person_id == person_id,
-            Consent.institution_id == institution_id,
-            Consent.kind.in_(kinds),
-            Consent.archived_at.is_(None),
-        )
-        .values(archived_at=now)
-        .returning(Consent.kind)
-        .execution_options(synchronize_session=False)
-    ).all()
+    archived_kinds = db.execute(
+        _ARCHIVE,
+        {
+            "a_person": person_id,
+            "a_institution": institution_id,
+            "a_now": now,
+            "a_kinds": kinds,
+        },
+    ).scalars()
     archived = Counter(ConsentKind(kind) for kind in archived_kinds)
-    created = [
-        Consent(
-            person_id=person_id,
-            institution_id=institution_id,
-            verification_event_id=verification_event_id,
-            kind=kind,
-            value=ConsentValue.GIVEN if choices[kind] else ConsentValue.NOT_GIVEN,
-            registered_at=now,
-            expires_at=expires_at,
-            home_visit=False,
-            archived_at=None,
-        )
+    rows = [
+        {
+            "person_id": person_id,
+            "institution_id": institution_id,
+            "verification_event_id": verification_event_id,
+            "kind": kind,
+            "value": ConsentValue.GIVEN if choices[kind] else ConsentValue.NOT_GIVEN,
+            "registered_at": now,
+            "expires_at": expires_at,
+            "home_visit": False,
+            "archived_at": None,
+        }
         for kind in kinds
     ]
-    db.add_all(created)
-    db.flush()
+    # Core, not the unit of work: one INSERT … RETURNING for every row (insertmanyvalues).
+    # The rows come back as plain (detached) Consent objects, in ``choices`` order.
+    ids = {ConsentKind(kind): consent_id for consent_id, kind in db.execute(_INSERT, rows)}
+    created = [Consent(id=ids[kind], **row) for kind, row in zip(kinds, rows, strict=True)]
     record_audits(
         db,
         clock,

@@ -3,7 +3,9 @@ than the async ORM over aiosqlite on this machine kind; see DESIGN.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,30 @@ def make_engine(url: str, *, timeout_seconds: float | None = None, **kwargs: Any
         )
         kwargs["connect_args"] = connect_args
     return create_engine(url, **kwargs)
+
+
+_WRITERS: dict[int, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def serialised_writes(engine: Engine) -> Iterator[None]:
+    """On SQLite, one write transaction of this process at a time for the block (a lock per
+    engine); elsewhere nothing. SQLite allows one writer per database: a second writer's
+    statement waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 … 100 ms between tries,
+    so concurrent write transactions from one worker's threads each lose milliseconds they did
+    not need to. Waiting on a lock instead hands the database over the moment the previous
+    transaction ends. Use it around a whole write transaction (its first write to its commit);
+    writers in other processes still meet the busy handler."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _WRITERS.get(id(engine))
+    if lock is None:
+        with _WRITERS_LOCK:
+            lock = _WRITERS.setdefault(id(engine), threading.Lock())
+    with lock:
+        yield
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

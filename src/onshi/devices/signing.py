@@ -27,16 +27,27 @@ so everything a general JOSE library offers beyond Ed25519 verification (JSON se
 ``crit``/``b64`` handling, JWK objects, algorithm negotiation) would have to be locked down
 again; and joserfc deprecates the contract's ``"EdDSA"`` identifier (RFC 9864) with a security
 warning unless explicitly allowed. Strict parsing here plus ``cryptography``'s Ed25519 verify is
-short, leaves nothing to misconfigure and costs one indexed device lookup, one verify (~50 µs)
-and one nonce insert per request.
+short, leaves nothing to misconfigure and costs one verify (~50 µs) and one nonce insert per
+request (plus a device lookup when the device is not cached).
 
 Nonces
     The ``jti`` goes into ``device_request_nonces`` (primary key ``(device_id, jti)``) with one
     ``INSERT … ON CONFLICT DO UPDATE … WHERE expires_at <= now`` statement: a live row means a
     replay (nothing returned), an expired one is reused. About one request in
     ``purge_one_in`` also deletes that device's expired rows; :func:`purge_expired_nonces`
-    clears every device (maintenance). Nothing is cached between requests, so a revoked device
-    is refused on its very next request.
+    clears every device (maintenance).
+
+Device cache
+    With a :class:`DeviceKeyCache` (the API keeps one per worker process) the device row and its
+    parsed Ed25519 key are kept between requests, and the nonce is inserted by
+    ``INSERT … SELECT … FROM reader_devices WHERE id = … AND status = 'active' AND <every cached
+    field equals the row>``: the same statement that spends the ``jti`` proves the cached row is
+    still the row, against the committed database. When it inserts nothing, the row is read
+    again: changed (revoked, other mode, other key, deleted) → the cache is refreshed and the
+    checks run again from step 2 on the fresh row; unchanged → ``device.replayed``. So a device
+    revoked or switched to another mode by any process is refused (or seen in its new mode) on
+    its very next request in every worker, without notifications, and a warm request costs one
+    statement instead of two.
 
 ``last_seen_at`` is written at most once per ``last_seen_resolution_seconds`` (a write on every
 request would lock the device row for nothing). The caller owns the transaction and commits it.
@@ -46,11 +57,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
@@ -284,6 +296,99 @@ def parse_token(token: str | bytes, max_length: int = MAX_TOKEN_LENGTH) -> Parse
 # --- verification -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class KnownDevice:
+    """A device row as read (what the checks and the principal need)."""
+
+    device_id: int
+    institution_id: int
+    status: str
+    mode: str
+    label: str
+    public_key: bytes
+    last_seen_at: datetime | None
+
+    def same_row(self, other: KnownDevice) -> bool:
+        return (self.institution_id, self.status, self.mode, self.label, self.public_key) == (
+            other.institution_id,
+            other.status,
+            other.mode,
+            other.label,
+            other.public_key,
+        )
+
+
+class DeviceKeyCache:
+    """Device rows and parsed keys of one process (see "Device cache" above). Thread-safe for
+    the ways it is used (single dictionary operations under the GIL); at most ``size`` devices,
+    the oldest dropped first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._devices: dict[int, tuple[KnownDevice, Ed25519PublicKey | None]] = {}
+
+    def get(self, device_id: int) -> tuple[KnownDevice, Ed25519PublicKey | None] | None:
+        return self._devices.get(device_id)
+
+    def put(self, device: KnownDevice) -> Ed25519PublicKey | None:
+        try:
+            key: Ed25519PublicKey | None = Ed25519PublicKey.from_public_bytes(device.public_key)
+        except ValueError:
+            key = None
+        if device.device_id not in self._devices and len(self._devices) >= self.size:
+            with contextlib.suppress(KeyError, StopIteration, RuntimeError):
+                del self._devices[next(iter(self._devices))]
+        self._devices[device.device_id] = (device, key)
+        return key
+
+    def seen(self, device: KnownDevice, at: datetime) -> None:
+        held = self._devices.get(device.device_id)
+        if held is not None and held[0].same_row(device):
+            self._devices[device.device_id] = (replace(held[0], last_seen_at=at), held[1])
+
+    def drop(self, device_id: int) -> None:
+        self._devices.pop(device_id, None)
+
+
+def _load_device(db: Session, device_id: int) -> KnownDevice | None:
+    row = db.execute(_DEVICE_ROW, {"device_id": device_id}).one_or_none()
+    if row is None:
+        return None
+    return KnownDevice(
+        device_id=device_id,
+        institution_id=row.institution_id,
+        status=str(row.status),
+        mode=str(row.mode),
+        label=row.label,
+        public_key=bytes(row.public_key),
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def _check_signed(  # noqa: PLR0917 - the steps 3-6 of the contract, in order
+    device: KnownDevice,
+    key: Ed25519PublicKey | None,
+    parsed: ParsedToken,
+    method: str,
+    path: str,
+    now: datetime,
+    policy: SignaturePolicy,
+) -> None:
+    if DeviceStatus(device.status) is not DeviceStatus.ACTIVE:
+        raise DeviceAuthError(REVOKED)
+    try:
+        if key is None:
+            raise ValueError("not an Ed25519 key")
+        key.verify(parsed.signature, parsed.signing_input)
+    except (InvalidSignature, ValueError) as exc:
+        raise DeviceAuthError(BAD_SIGNATURE) from exc
+    if parsed.htm != method.upper() or parsed.htu != path:
+        raise DeviceAuthError(REQUEST_MISMATCH)
+    server_time = int(now.timestamp())
+    if abs(server_time - parsed.iat) > policy.max_skew_seconds:
+        raise DeviceAuthError(CLOCK_SKEW, server_time=server_time)
+
+
 def verify_device_request(
     db: Session,
     clock: Clock,
@@ -293,42 +398,50 @@ def verify_device_request(
     path: str,
     policy: SignaturePolicy = DEFAULT_POLICY,
     max_token_length: int = MAX_TOKEN_LENGTH,
+    cache: DeviceKeyCache | None = None,
 ) -> SignedRequest:
     """Verify ``token`` for a request ``method`` ``path`` (no query string) and record its
-    ``jti``. Flushes, never commits."""
+    ``jti``. Flushes, never commits. ``cache``: see "Device cache" in the module docstring
+    (``None``: the device row is read on every call)."""
     parsed = parse_token(token, max_token_length)
-    row = db.execute(_DEVICE_ROW, {"device_id": parsed.device_id}).one_or_none()
-    if row is None:
-        raise DeviceAuthError(UNKNOWN)
-    if DeviceStatus(row.status) is not DeviceStatus.ACTIVE:
-        raise DeviceAuthError(REVOKED)
-    try:
-        Ed25519PublicKey.from_public_bytes(row.public_key).verify(
-            parsed.signature, parsed.signing_input
-        )
-    except (InvalidSignature, ValueError) as exc:
-        raise DeviceAuthError(BAD_SIGNATURE) from exc
-    if parsed.htm != method.upper() or parsed.htu != path:
-        raise DeviceAuthError(REQUEST_MISMATCH)
     now = clock.now()
-    server_time = int(now.timestamp())
-    if abs(server_time - parsed.iat) > policy.max_skew_seconds:
-        raise DeviceAuthError(CLOCK_SKEW, server_time=server_time)
-    if not _consume_nonce(db, parsed.device_id, parsed.jti, now, policy):
-        raise DeviceAuthError(REPLAYED)
-    last_seen: datetime | None = row.last_seen_at
+    cache = cache if cache is not None else DeviceKeyCache(size=1)
+    held = cache.get(parsed.device_id)
+    read_now = held is None
+    if held is None:
+        loaded = _load_device(db, parsed.device_id)
+        if loaded is None:
+            raise DeviceAuthError(UNKNOWN)
+        held = (loaded, cache.put(loaded))
+    device, key = held
+    while True:
+        _check_signed(device, key, parsed, method, path, now, policy)
+        if _consume_nonce(db, device, parsed.jti, now, policy):
+            break
+        if read_now:  # the row was read in this call: a live nonce, i.e. a replay
+            raise DeviceAuthError(REPLAYED)
+        fresh = _load_device(db, parsed.device_id)
+        if fresh is None:
+            cache.drop(parsed.device_id)
+            raise DeviceAuthError(UNKNOWN)
+        read_now = True
+        if fresh.same_row(device):
+            raise DeviceAuthError(REPLAYED)
+        device, key = fresh, cache.put(fresh)  # changed elsewhere: check again on the new row
+    last_seen = device.last_seen_at
     if last_seen is None or now - last_seen >= timedelta(
         seconds=policy.last_seen_resolution_seconds
     ):
         db.execute(
             update(_DEVICES).where(_DEVICES.c.id == parsed.device_id).values(last_seen_at=now)
         )
+        cache.seen(device, now)
     return SignedRequest(
         device=DevicePrincipal(
             device_id=parsed.device_id,
-            institution_id=row.institution_id,
-            mode=ReaderMode(row.mode),
-            label=row.label,
+            institution_id=device.institution_id,
+            mode=ReaderMode(device.mode),
+            label=device.label,
         ),
         body=parsed.body,
         jti=parsed.jti,
@@ -338,26 +451,36 @@ def verify_device_request(
 
 @functools.cache
 def _nonce_statements(dialect: str) -> tuple[Any, Any]:
-    """(purge, upsert) for ``dialect``, built once: constructing ``excluded`` costs more than
-    the statement's execution. Only SQL is cached here, never request data."""
+    """(purge, guarded upsert) for ``dialect``, built once: constructing ``excluded`` costs more
+    than the statement's execution. Only SQL is cached here, never request data. The upsert
+    inserts only while the device row still is the one the request was checked against."""
     table = _NONCES
+    devices = _DEVICES
     purge = delete(table).where(
         table.c.device_id == bindparam("n_device"), table.c.expires_at <= bindparam("n_now")
     )
-    values: dict[str, Any] = {
-        "device_id": bindparam("n_device"),
-        "jti": bindparam("n_jti"),
-        "expires_at": bindparam("n_expires"),
-    }
+    source = select(
+        devices.c.id,
+        bindparam("n_jti", type_=table.c.jti.type),
+        bindparam("n_expires", type_=table.c.expires_at.type),
+    ).where(
+        devices.c.id == bindparam("n_device"),
+        devices.c.status == DeviceStatus.ACTIVE.value,
+        devices.c.institution_id == bindparam("g_institution"),
+        devices.c.mode == bindparam("g_mode", type_=devices.c.mode.type),
+        devices.c.label == bindparam("g_label", type_=devices.c.label.type),
+        devices.c.public_key == bindparam("g_key", type_=devices.c.public_key.type),
+    )
+    columns = ["device_id", "jti", "expires_at"]
     live = table.c.expires_at <= bindparam("n_now")
     keys = [table.c.device_id, table.c.jti]
     if dialect == "postgresql":
-        pg = postgresql.insert(table).values(values)
+        pg = postgresql.insert(table).from_select(columns, source)
         upsert: Any = pg.on_conflict_do_update(
             index_elements=keys, set_={"expires_at": pg.excluded.expires_at}, where=live
         )
     else:
-        lite = sqlite.insert(table).values(values)
+        lite = sqlite.insert(table).from_select(columns, source)
         upsert = lite.on_conflict_do_update(
             index_elements=keys, set_={"expires_at": lite.excluded.expires_at}, where=live
         )
@@ -366,17 +489,22 @@ def _nonce_statements(dialect: str) -> tuple[Any, Any]:
 
 
 def _consume_nonce(
-    db: Session, device_id: int, jti: str, now: datetime, policy: SignaturePolicy
+    db: Session, device: KnownDevice, jti: str, now: datetime, policy: SignaturePolicy
 ) -> bool:
-    """Record ``jti``; False when this device already used it and the record is live."""
+    """Record ``jti``; False when this device already used it and the record is live, or when
+    the device row is no longer ``device`` (revoked, changed, deleted)."""
     purge, upsert = _nonce_statements(db.get_bind().dialect.name)
     if policy.purge_one_in <= 1 or secrets.randbelow(policy.purge_one_in) == 0:
-        db.execute(purge, {"n_device": device_id, "n_now": now})
+        db.execute(purge, {"n_device": device.device_id, "n_now": now})
     params = {
-        "n_device": device_id,
+        "n_device": device.device_id,
         "n_jti": jti,
         "n_expires": now + timedelta(seconds=policy.nonce_seconds),
         "n_now": now,
+        "g_institution": device.institution_id,
+        "g_mode": device.mode,
+        "g_label": device.label,
+        "g_key": device.public_key,
     }
     return db.execute(upsert, params).first() is not None
 

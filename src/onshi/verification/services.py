@@ -17,6 +17,7 @@ body raises (``verification.malformed``; nothing is written).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -54,7 +55,13 @@ from onshi.verification.queries import (
     not_found_reason,
     patient_numbers,
 )
-from onshi.verification.results import ConsentFlag, compute_result, jst_instant, result_payload
+from onshi.verification.results import (
+    Computation,
+    ConsentFlag,
+    compute_result,
+    jst_instant,
+    result_payload,
+)
 from onshi.verification.schemas import METHODS, parse_consents, parse_submission
 
 
@@ -149,6 +156,10 @@ def _failure(
         verification_event_id=event.id,
         submission_id=submission.id if submission else None,
     )
+
+
+#: The record of a failed check, for the lean path (onshi.verification.lean) too.
+record_failure = _failure
 
 
 def _status(code: str) -> int:
@@ -300,6 +311,27 @@ def _certificate_summary(verdict: CertificateVerdict) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class CardCheck:
+    """The result of a card check for the card's person, and for a 4 資格情報なし why."""
+
+    computation: Computation
+    reason: NotFoundReason | None
+    held_member: int | None
+
+
+def card_check(db: Session, person_id: int, today: date) -> CardCheck:
+    """The card check of ``person_id`` (also the lean path's, onshi.verification.lean)."""
+    candidates = card_check_members(db, [person_id], today=today)[person_id]
+    computation = compute_result(candidates, today=today, by_card=True)
+    # A card linked to a person with no shown member answers 4 資格情報なし; why (nothing
+    # registered, or only a held link) is kept on the event for the insurer and the operator.
+    reason, held_member = not_found_reason(db, person_id) if not candidates else (None, None)
+    if computation.code is not ResultCode.NOT_FOUND:
+        reason, held_member = None, None
+    return CardCheck(computation, reason, held_member)
+
+
 def complete_submission(
     db: Session, clock: Clock, submission: VerificationSubmission, *, staff_account_id: int | None
 ) -> Outcome:
@@ -315,12 +347,8 @@ def complete_submission(
         consent_hours=int(raw_rules["consent_hours"]),
     )
     choices = {ConsentKind(kind): bool(given) for kind, given in pending["choices"].items()}
-    today = today_jst(clock)
-    candidates = card_check_members(db, [person_id], today=today)[person_id]
-    computation = compute_result(candidates, today=today, by_card=True)
-    # A card linked to a person with no shown member answers 4 資格情報なし; why (nothing
-    # registered, or only a held link) is kept on the event for the insurer and the operator.
-    reason, held_member = not_found_reason(db, person_id) if not candidates else (None, None)
+    checked = card_check(db, person_id, today_jst(clock))
+    computation, reason, held_member = checked.computation, checked.reason, checked.held_member
     event = record_event(
         db,
         clock,
@@ -331,8 +359,8 @@ def complete_submission(
         person_id=person_id,
         qualification_id=computation.identified.id if computation.identified else None,
         result_code=int(computation.code),
-        not_found_reason=reason if computation.code is ResultCode.NOT_FOUND else None,
-        held_qualification_id=held_member if computation.code is ResultCode.NOT_FOUND else None,
+        not_found_reason=reason,
+        held_qualification_id=held_member,
     )
     actor = (
         (ActorKind.STAFF, staff_account_id)

@@ -27,6 +27,7 @@ the wire body is the JWS, not JSON.
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -46,6 +47,8 @@ from onshi.devices.signing import (
     JOSE_MEDIA_TYPE,
     MAX_TOKEN_LENGTH,
     SIGNATURE_HEADER,
+    DeviceAuthError,
+    DeviceKeyCache,
     DevicePrincipal,
     SignaturePolicy,
     SignedRequest,
@@ -56,7 +59,12 @@ from onshi.errors import DomainError
 
 UNSIGNED: Final = "unsigned"
 MAX_TOKEN_OPT: Final = "max_token_length"  # noqa: S105 - a handler opt name
+#: The handler verifies the signed request itself, in the request's own transaction, with
+#: :func:`verify_in_handler` (the hot ``POST /api/v1/verifications``: one transaction, one
+#: connection instead of two). The guard only checks that the handler is marked so.
+IN_HANDLER: Final = "in_handler"
 POLICY_STATE_KEY: Final = "device_signature_policy"
+DEVICE_CACHE_STATE_KEY: Final = "device_key_cache"
 _SCOPE_KEY: Final = "onshi.signed_request"
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
@@ -74,10 +82,47 @@ def is_unsigned(handler: BaseRouteHandler) -> bool:
     return handler.opt.get("device_auth") == UNSIGNED
 
 
+def verify_in_handler(request: Request[Any, Any, Any], db: Session, token: bytes) -> SignedRequest:
+    """For an :data:`IN_HANDLER` route: verify the signed POST in ``db``'s transaction (the
+    caller commits it, or rolls it back and calls :func:`spend_after_failure`)."""
+    if request.content_type[0] != JOSE_MEDIA_TYPE:
+        raise malformed_error("content_type")
+    state = request.app.state
+    policy: SignaturePolicy = state.get(POLICY_STATE_KEY) or DEFAULT_POLICY
+    return verify_device_request(
+        db,
+        state.clock,
+        token,
+        method=request.method,
+        path=request.scope["path"],
+        policy=policy,
+        cache=device_cache_of(state),
+    )
+
+
+def spend_after_failure(request: Request[Any, Any, Any], token: bytes) -> None:
+    """The handler failed after :func:`verify_in_handler` and rolled back: spend the ``jti``
+    in a transaction of its own, as the guard would have (single use means single use)."""
+    state = request.app.state
+    factory: sessionmaker[Session] = state.session_factory
+    # Already spent, or the device was revoked meanwhile: nothing more to do.
+    with factory() as db, db.begin(), contextlib.suppress(DeviceAuthError):
+        verify_in_handler(request, db, token)
+
+
+def device_cache_of(state: Any) -> DeviceKeyCache:
+    """This process's device cache (onshi.devices.signing "Device cache"), made on first use."""
+    cache: DeviceKeyCache | None = state.get(DEVICE_CACHE_STATE_KEY)
+    if cache is None:
+        cache = state[DEVICE_CACHE_STATE_KEY] = DeviceKeyCache()
+    return cache
+
+
 def _verify_in_transaction(  # noqa: PLR0917 - called through functools.partial
     factory: sessionmaker[Session],
     clock: Clock,
     policy: SignaturePolicy,
+    cache: DeviceKeyCache,
     token: bytes | str,
     method: str,
     path: str,
@@ -92,6 +137,7 @@ def _verify_in_transaction(  # noqa: PLR0917 - called through functools.partial
             path=path,
             policy=policy,
             max_token_length=max_token_length,
+            cache=cache,
         )
 
 
@@ -102,6 +148,8 @@ async def device_request_guard(
         return
     if not isinstance(connection, Request):
         raise NotAuthorizedException()
+    if handler.opt.get("device_auth") == IN_HANDLER and connection.method.upper() == "POST":
+        return  # verified by the handler in its own transaction (verify_in_handler)
     method = connection.method.upper()
     token: bytes | str
     if method in _BODY_METHODS:
@@ -121,6 +169,7 @@ async def device_request_guard(
             state.session_factory,
             state.clock,
             policy,
+            device_cache_of(state),
             token,
             method,
             connection.scope["path"],

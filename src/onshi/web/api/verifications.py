@@ -17,20 +17,23 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, SkipValidation
+from litestar.params import FromPath, RawBody, SkipValidation
 from sqlalchemy.orm import Session
 
 from onshi.clock import Clock
+from onshi.db.engine import serialised_writes
 from onshi.devices.signing import DevicePrincipal
 from onshi.pki import ReloadingTrustStore, TrustStore
 from onshi.settings import Settings
 from onshi.verification.card_links import link_card
 from onshi.verification.challenges import b64u_encode, issue_challenge
+from onshi.verification.lean import submit_verification_lean
 from onshi.verification.lookup import lookup_by_symbol_number
 from onshi.verification.results import jst_instant
 from onshi.verification.schemas import parse_person_identity
-from onshi.verification.services import Outcome, submission_status, submit_card_verification
+from onshi.verification.services import Outcome, submission_status
 from onshi.web.api.openapi import DEVICE_SECURITY
+from onshi.web.api.signed import IN_HANDLER, spend_after_failure, verify_in_handler
 from onshi.web.errors import error_response
 from onshi.web.i18n import LANGUAGES, Catalogue
 from onshi.web.live import announce_pending_check, announce_verification
@@ -121,33 +124,41 @@ def create_challenge(
     sync_to_thread=True,
     security=DEVICE_SECURITY,
     tags=TAGS,
+    opt={"device_auth": IN_HANDLER},
     summary="Submit a card check (PIN signature, face attestation or 目視) and get the result",
 )
 def submit_verification(
     *,
     request: Request[Any, Any, Any],
-    device: NamedDependency[SkipValidation[DevicePrincipal]],
-    signed_body: NamedDependency[SkipValidation[dict[str, Any]]],
+    body: RawBody,
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
     settings: NamedDependency[SkipValidation[Settings]],
 ) -> Response[Any]:
-    outcome = submit_card_verification(
-        db,
-        clock,
-        trust_store_of(request.app.state, settings, clock),
-        settings.consent,
-        device_id=device.device_id,
-        institution_id=device.institution_id,
-        device_mode=device.mode,
-        body=signed_body,
-    )
-    _announce(db, request.app.state, outcome)
-    # Commit here, in this worker thread, instead of in the request's clean-up: a completed
-    # check holds the audit chain head's row lock (its consents' audit events), and the clean-up
-    # commit first waits for the event loop and a second thread, which under load stretches
-    # the one section every audited write in the system goes through. Still before the answer.
-    db.commit()
+    """The hot path: the device signature, the nonce and the whole check in one transaction
+    (onshi.web.api.signed.IN_HANDLER), through :mod:`onshi.verification.lean`."""
+    with serialised_writes(request.app.state.engine):
+        signed = verify_in_handler(request, db, body)
+        device = signed.device
+        try:
+            outcome = submit_verification_lean(
+                db,
+                clock,
+                trust_store_of(request.app.state, settings, clock),
+                settings.consent,
+                device_id=device.device_id,
+                institution_id=device.institution_id,
+                device_mode=device.mode,
+                body=signed.body if signed.body is not None else {},
+            )
+            _announce(db, request.app.state, outcome)
+            # Commit here, in this worker thread, before the answer (not in the request's
+            # clean-up, which first waits for the event loop and another thread).
+            db.commit()
+        except BaseException:
+            db.rollback()
+            spend_after_failure(request, body)
+            raise
     return _answer(request, outcome)
 
 

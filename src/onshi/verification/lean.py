@@ -1,0 +1,310 @@
+"""The lean path of ``POST /api/v1/verifications`` for a completed PIN or face check.
+
+The same checks, in the same order and with the same answers, as
+:func:`onshi.verification.services.submit_card_verification` (the general path), executed
+with SQLAlchemy Core statements built once (their compiled form is cached by SQLAlchemy) and
+without the ORM unit of work:
+
+1. parse the body (``verification.malformed`` raises, as in the general path);
+2. the certificate chain, CRL and validity (no database; the chain result is cached per
+   certificate by the :class:`~onshi.pki.TrustStore`);
+3. the challenge is claimed by one ``UPDATE … SET used_at WHERE public_id AND device_id AND
+   expires_at > now AND used_at IS NULL RETURNING id, challenge_hash`` — unknown, another
+   device's, expired and used challenges all update nothing;
+4. the card's signature (or face attestation) over the claimed challenge, the consents, the
+   利用登録 link, and the card check (:func:`~onshi.verification.services.card_check`: the one
+   card-check query of :mod:`onshi.verification.queries` and the result);
+5. the writes: the verification event (``INSERT … RETURNING id``), the access-log row
+   (:func:`~onshi.audit.services.record_data_access`), the consents with their audit entries
+   (:func:`~onshi.consent.services.record_consents`, one UPDATE, one INSERT and one
+   ``record_audits``), and the submission with its final answer (one INSERT, instead of an
+   INSERT and three UPDATEs).
+
+Anything else goes to the general path, before anything is written, so its answers and
+records stay the only ones for those cases: 目視 submissions, a 照会番号 to register, no trust
+store, a certificate that fails (the challenge errors come first in the contract, and only the
+general path orders them), and a challenge that could not be claimed (unknown, another device,
+expired, used — including the replay of a processed body, answered from the stored
+submission). A check that fails after the challenge was claimed (card signature, face not
+matched, consents, card not registered) is recorded exactly like the general path does it (a
+failed submission and an event with the error code), with the general path's own functions.
+
+Two submissions racing for one challenge: the claim takes the challenge's row lock; the second
+waits for the first transaction, then updates nothing and goes to the general path, which sees
+the committed submission (same body: its stored answer; another body: ``challenge.used``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.orm import Session
+
+from onshi.audit.models import AccessPurpose, ActorKind, DataKind
+from onshi.audit.services import record_data_access
+from onshi.clock import Clock, today_jst
+from onshi.consent.models import ConsentKind
+from onshi.consent.services import record_consents
+from onshi.devices.models import ReaderMode
+from onshi.pki import CertificateError, CertificateVerdict, TrustStore
+from onshi.settings import ConsentRules
+from onshi.verification import errors
+from onshi.verification.challenges import new_public_id
+from onshi.verification.errors import VerificationError
+from onshi.verification.models import (
+    SubmissionStatus,
+    VerificationChallenge,
+    VerificationEvent,
+    VerificationMethod,
+    VerificationSubmission,
+)
+from onshi.verification.proofs import verify_card_proof
+from onshi.verification.queries import linked_person, patient_numbers
+from onshi.verification.results import ConsentFlag, jst_instant, result_payload
+from onshi.verification.schemas import METHODS, CardSubmission, parse_consents, parse_submission
+from onshi.verification.services import (
+    Outcome,
+    card_check,
+    record_failure,
+    submit_card_verification,
+)
+
+_CHALLENGES: Final = cast(Table, VerificationChallenge.__table__)
+_EVENTS: Final = cast(Table, VerificationEvent.__table__)
+_SUBMISSIONS: Final = cast(Table, VerificationSubmission.__table__)
+
+_CLAIM: Final = (
+    update(_CHALLENGES)
+    .where(
+        _CHALLENGES.c.public_id == bindparam("c_public"),
+        _CHALLENGES.c.device_id == bindparam("c_device"),
+        _CHALLENGES.c.expires_at > bindparam("c_now"),
+        _CHALLENGES.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("c_now"))
+    .returning(_CHALLENGES.c.id, _CHALLENGES.c.challenge_hash)
+)
+_INSERT_EVENT: Final = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_SUBMISSION: Final = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+_LEAN_METHODS: Final = frozenset({VerificationMethod.CARD_PIN, VerificationMethod.CARD_FACE})
+
+
+def submit_verification_lean(
+    db: Session,
+    clock: Clock,
+    trust: TrustStore | None,
+    rules: ConsentRules,
+    *,
+    device_id: int,
+    institution_id: int,
+    device_mode: ReaderMode,
+    body: Any,
+) -> Outcome:
+    """``POST /api/v1/verifications`` (see the module docstring); the arguments and the answer
+    are those of :func:`~onshi.verification.services.submit_card_verification`."""
+    request = parse_submission(body)
+    method = METHODS[request.method]
+
+    def general() -> Outcome:
+        return submit_card_verification(
+            db,
+            clock,
+            trust,
+            rules,
+            device_id=device_id,
+            institution_id=institution_id,
+            device_mode=device_mode,
+            body=body,
+        )
+
+    if (
+        method not in _LEAN_METHODS
+        or trust is None
+        or request.institution_patient_number is not None
+    ):
+        return general()
+    now = clock.now()
+    try:
+        verdict = trust.verify(request.certificate, at=now)
+    except CertificateError:
+        return general()
+    claimed = db.execute(
+        _CLAIM, {"c_public": request.challenge_id, "c_device": device_id, "c_now": now}
+    ).first()
+    if claimed is None:
+        return general()
+    spent = _Spent(db, clock, request, method, device_id, institution_id, claimed.id, verdict)
+    try:
+        verify_card_proof(request, verdict, claimed.challenge_hash)
+        choices = parse_consents(request.consents, request.limit_info, rules)
+    except (CertificateError, VerificationError) as exc:
+        return spent.failure(exc.code, exc.params)
+    person_id = linked_person(db, verdict.fingerprint)
+    if person_id is None:
+        return spent.failure(errors.CARD_NOT_REGISTERED, {})
+    return spent.complete(person_id, choices, rules)
+
+
+class _Spent:
+    """A submission whose challenge this request claimed."""
+
+    def __init__(  # noqa: PLR0917 - one private call site
+        self,
+        db: Session,
+        clock: Clock,
+        request: CardSubmission,
+        method: VerificationMethod,
+        device_id: int,
+        institution_id: int,
+        challenge_id: int,
+        verdict: CertificateVerdict,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.request = request
+        self.method = method
+        self.device_id = device_id
+        self.institution_id = institution_id
+        self.challenge_id = challenge_id
+        self.verdict = verdict
+        self.public_id = new_public_id()
+        self.now = clock.now()
+
+    def failure(self, code: str, params: dict[str, Any]) -> Outcome:
+        """The general path's record of a failed check (rare: through the ORM)."""
+        submission = VerificationSubmission(
+            public_id=self.public_id,
+            challenge_id=self.challenge_id,
+            device_id=self.device_id,
+            institution_id=self.institution_id,
+            method=self.method,
+            body_hash=self.request.body_hash,
+            status=SubmissionStatus.AWAITING_STAFF,
+            response_status=202,
+            response={},
+            pending={},
+            created_at=self.now,
+        )
+        if code == errors.CARD_NOT_REGISTERED:  # as the general path: known once the proof held
+            submission.certificate_fingerprint = self.verdict.fingerprint
+        self.db.add(submission)
+        self.db.flush()
+        return record_failure(
+            self.db,
+            self.clock,
+            code=code,
+            params=params,
+            device_id=self.device_id,
+            institution_id=self.institution_id,
+            method=self.method,
+            submission=submission,
+        )
+
+    def complete(
+        self, person_id: int, choices: dict[ConsentKind, bool], rules: ConsentRules
+    ) -> Outcome:
+        db, clock = self.db, self.clock
+        checked = card_check(db, person_id, today_jst(clock))
+        computation = checked.computation
+        identified = computation.identified
+        event_id = int(
+            db.execute(
+                _INSERT_EVENT,
+                {
+                    "institution_id": self.institution_id,
+                    "device_id": self.device_id,
+                    "staff_account_id": None,
+                    "method": self.method,
+                    "person_id": person_id,
+                    "qualification_id": identified.id if identified is not None else None,
+                    "result_code": int(computation.code),
+                    "error_code": None,
+                    "not_found_reason": checked.reason,
+                    "held_qualification_id": checked.held_member,
+                    "occurred_at": clock.now(),
+                },
+            ).scalar_one()
+        )
+        if computation.qualification is not None:
+            record_data_access(
+                db,
+                clock,
+                person_id=person_id,
+                data_kind=DataKind.QUALIFICATION,
+                purpose=AccessPurpose.NORMAL,
+                institution_id=self.institution_id,
+                verification_event_id=event_id,
+            )
+        tag = patient_numbers(db, institution_id=self.institution_id, person_ids=[person_id])
+        consents = record_consents(
+            db,
+            clock,
+            person_id=person_id,
+            institution_id=self.institution_id,
+            choices=choices,
+            rules=rules,
+            actor_kind=ActorKind.DEVICE,
+            actor_id=self.device_id,
+            verification_event_id=event_id,
+        )
+        include_limits = not rules.limit_consent_step or choices.get(ConsentKind.LIMIT_INFO, False)
+        certificate = {
+            "expiry_warning": self.verdict.expiry_warning,
+            "in_grace": self.verdict.in_grace,
+            "not_after": jst_instant(self.verdict.not_after),
+        }
+        answer = {
+            "verification_id": self.public_id,
+            "status": SubmissionStatus.DONE.value,
+            **result_payload(
+                computation,
+                include_limits=include_limits,
+                consents=[
+                    ConsentFlag(c.kind.value, c.value.value, c.registered_at, c.expires_at)
+                    for c in consents
+                ],
+                institution_patient_number=tag.get(person_id),
+            ),
+            "certificate": certificate,
+        }
+        pending = {
+            "choices": {kind.value: given for kind, given in choices.items()},
+            "rules": {
+                "comprehensive_consent": rules.comprehensive_consent,
+                "limit_consent_step": rules.limit_consent_step,
+                "consent_hours": rules.consent_hours,
+            },
+            "certificate": certificate,
+        }
+        submission_id = int(
+            db.execute(
+                _INSERT_SUBMISSION,
+                {
+                    "public_id": self.public_id,
+                    "challenge_id": self.challenge_id,
+                    "device_id": self.device_id,
+                    "institution_id": self.institution_id,
+                    "method": self.method,
+                    "body_hash": self.request.body_hash,
+                    "status": SubmissionStatus.DONE,
+                    "person_id": person_id,
+                    "certificate_fingerprint": self.verdict.fingerprint,
+                    "error_code": None,
+                    "response_status": 200,
+                    "response": answer,
+                    "pending": pending,
+                    "verification_event_id": event_id,
+                    "decided_by_staff_id": None,
+                    "decided_at": None,
+                    "created_at": self.now,
+                },
+            ).scalar_one()
+        )
+        return Outcome(
+            200,
+            body=answer,
+            institution_id=self.institution_id,
+            verification_event_id=event_id,
+            submission_id=submission_id,
+        )
