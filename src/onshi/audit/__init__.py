@@ -1,1 +1,2 @@
-"""Audit: the hash-chained audit trail and the patient-visible data-access log."""
+"""Audit: the audit trail and the patient-visible data-access log, as the entries of a Merkle
+transparency log with signed checkpoints."""

@@ -382,8 +382,8 @@ def complete_submission(
             verification_event_id=event.id,
         )
     tag = patient_numbers(db, institution_id=submission.institution_id, person_ids=[person_id])
-    # The consents come last: their audit events take the audit chain head's row lock, held
-    # until the request commits (onshi.audit.services), so as little as possible follows them.
+    # The consents come last, after the event they belong to; their audit entries are plain
+    # inserts (onshi.audit.services: no shared lock).
     consents = record_consents(
         db,
         clock,

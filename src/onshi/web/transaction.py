@@ -3,13 +3,13 @@ returns, rolled back if it raised. Services flush, never commit.
 
 Why the commit runs in anyio's worker threads and not in Litestar's: Litestar runs sync handlers
 (``sync_to_thread=True``) *and* the clean-up of sync generator dependencies in the event loop's
-default executor, which has only ``min(32, CPUs + 4)`` threads (6 on two cores). An audited
-write holds the audit chain head's row lock until its transaction ends
-(:mod:`onshi.audit.services`). With the commit queued in that same executor, six concurrent
-audited requests in one worker filled it with handlers waiting for the lock while the lock
-holder's commit waited for a thread: the worker (and every later audited write) hung for good.
-anyio's pool is separate (and the device guard's short transactions there never wait for a
-request's locks), so a holder can always commit.
+default executor, which has only ``min(32, CPUs + 4)`` threads (6 on two cores). Audited
+writes used to hold a hash chain's head row lock until their transaction ended; with the commit
+queued in that same executor, six concurrent audited requests in one worker filled it with
+handlers waiting for the lock while the lock holder's commit waited for a thread, and the worker
+hung for good. Audit entries take no shared lock now (:mod:`onshi.audit.services`), but any row
+lock a handler waits for (a challenge claim, a SQLite write) has the same shape, so the commit
+stays in anyio's separate pool, where a holder can always commit.
 """
 
 from __future__ import annotations
