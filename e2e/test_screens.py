@@ -37,12 +37,13 @@ OVERFLOWING_JS = """() => {
 
 
 def _valid_card(server: OnshiServer) -> tuple[str, str, str, str, str]:
-    """保険者番号, 記号, 番号, 枝番, 生年月日 of a person with a current qualification."""
+    """保険者番号, 記号, 番号, 枝番, 生年月日 of a current member record with a shown link."""
     rows = server.query(
-        "SELECT i.number, q.symbol, q.number, coalesce(q.branch, ''), p.birth_date "
+        "SELECT i.number, q.symbol, q.number, coalesce(q.branch, ''), q.birth_date "
         "FROM qualifications q JOIN insurers i ON i.id = q.insurer_id "
-        "JOIN persons p ON p.id = q.person_id "
+        "JOIN member_links l ON l.qualification_id = q.id "
         "WHERE q.lost_on IS NULL AND q.symbol IS NOT NULL "
+        "AND l.ended_at IS NULL AND l.status = 'linked' "
         "ORDER BY q.id LIMIT 1"
     )
     assert rows, "the seeded nation has no current qualification"
