@@ -143,7 +143,7 @@ def test_entries_only_for_their_patient_and_administrators(
     integrate(db_engine, clock)
     db.refresh(access)
     own = client.get(f"/transparency/entries/{access.leaf_index}")
-    assert own.status_code == 200
+    assert own.status_code == 200, (access.leaf_index, own.text[:300])
     assert json.loads(own.content)["person_id"] == person.id
     assert client.get("/transparency/entries/1").status_code == 404  # an audit entry
     assert client.get("/transparency/entries/99").status_code == 404
