@@ -1,10 +1,10 @@
 """Integer path parameters outside the database's range are a plain 404.
 
-Ids (and log positions, from 0) are signed 64-bit integers (``BIGINT``); a path such as
-``/me/drugs/99999999999999999999`` would otherwise reach the database driver, which cannot bind it (SQLite: ``OverflowError``,
-PostgreSQL: out of range) and the request would end in a 500. No object has such an id, so the
-answer is the same 404 as for any id that does not exist. Applied to every route as the app's
-``before_request`` hook.
+Ids (and log positions, from 0) are signed 64-bit integers (``BIGINT``). A path such as
+``/me/drugs/99999999999999999999`` would otherwise reach the database driver, which cannot bind
+it (SQLite: ``OverflowError``, PostgreSQL: out of range), and the request would end in a 500. No
+object has such an id, so the answer is the same 404 as for any id that does not exist. Applied
+to every route as the app's ``before_request`` hook.
 """
 
 from __future__ import annotations
