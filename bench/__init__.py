@@ -1,4 +1,4 @@
-"""Benchmarks: separate from the tests (DESIGN.md, Testing; CONTRIBUTING.md).
+"""Benchmarks: separate from the tests (docs/CONTRIBUTING.md).
 
 A benchmark is a module ``bench/<name>.py`` (a name not starting with ``_``) that:
 

@@ -1,4 +1,5 @@
-"""The kiosk's state machine (seed 001 screens ①–⑥), independent of HTTP.
+"""The kiosk's state machine (screens ①–⑥ of 「オンライン資格確認等システムの進捗状況について」),
+independent of HTTP.
 
 Card events come from a `Reader` (watched by `KioskFlow.watch`, or fed to `handle_event` in
 tests); the patient's choices arrive as method calls from the kiosk server. The portal is

@@ -1,5 +1,5 @@
 """Engine construction. The app uses the synchronous engine from the thread pool (measured faster
-than the async ORM over aiosqlite on this machine kind; see DESIGN.md)."""
+than the async ORM over aiosqlite on this machine kind; BENCHMARKS.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """pytest plugin shared by ``tests/conftest.py`` and ``e2e/conftest.py``: CI never skips.
 
-DESIGN.md (Testing): a test that needs a missing service says so, and CI must never skip. With
+docs/CONTRIBUTING.md: a test that needs a missing service says so, and CI must never skip. With
 ``ONSHI_FAIL_ON_SKIP=1`` in the environment (``.ci/run`` sets it) any skipped test or skipped
 module turns an otherwise green run into a failure, and the summary lists every skip with its
 reason. A run that collected no test at all already exits 5, which ``make`` and ``.ci/run``
@@ -57,7 +57,7 @@ class SkipGuard:
         for nodeid, reason in self.skips:
             terminalreporter.line(f"SKIPPED {nodeid}: {reason}", red=True)
         terminalreporter.line(
-            f"{len(self.skips)} skipped; CI must never skip (DESIGN.md, Testing): install or "
+            f"{len(self.skips)} skipped; CI must never skip (docs/CONTRIBUTING.md): install or "
             "start what the reason names, or fix the test.",
             red=True,
         )

@@ -4,7 +4,7 @@
 or, for 市町村国保 and 国保組合, 6 digits — 都道府県番号 2 + 保険者別番号 3 + 検証番号 1.
 The 検証番号 is the Luhn check digit of the preceding digits.
 
-The 不詳 claim number (DOMAIN.md) is 77777777, written 77777779 where software enforces the
+The 不詳 claim number is 77777777, written 77777779 where software enforces the
 check digit. 法別 77 is not a real 法別, so both are refused unless the caller asks for the 不詳
 path with ``allow_unknown=True``; they then parse with ``kind == "unknown_claim"``.
 """
@@ -144,7 +144,7 @@ class ElderlyInsuredNumber:
     """後期高齢者医療 被保険者番号: 8 digits, one per person (no 記号, no 枝番).
 
     Only the format is checked: whether the last digit is a check digit, and how it would be
-    computed, is not confirmed by any published source we hold (DOMAIN.md), so no check digit
+    computed, is not confirmed by any published source we hold, so no check digit
     is enforced.
     """
 

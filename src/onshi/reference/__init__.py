@@ -200,7 +200,7 @@ def uptake_history_national() -> tuple[UptakeHistoryPoint, ...]:
 
 @cache
 def misregistration_periods() -> tuple[MisregistrationPeriod, ...]:
-    """Wrong My Number registrations found per period (seed 004)."""
+    """Wrong My Number registrations found per period (「オンライン資格確認について」)."""
     return tuple(
         MisregistrationPeriod(
             period_start=_csv.required_date(row, "period_start"),

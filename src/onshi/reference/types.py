@@ -100,7 +100,7 @@ class UptakeHistoryPoint:
 
 @dataclass(frozen=True, slots=True)
 class MisregistrationPeriod:
-    """Wrong My Number registrations found in a period (seed 004)."""
+    """Wrong My Number registrations found in a period (「オンライン資格確認について」)."""
 
     period_start: date
     period_end: date

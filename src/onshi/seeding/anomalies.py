@@ -11,7 +11,7 @@ AnomalyRoll = Callable[[str, float], bool]
 
 @dataclass(frozen=True, slots=True)
 class AnomalyRates:
-    """Documented rates (DOMAIN.md, seed 000/004). Every kind also appears at least once in any
+    """Documented rates (docs/seeding.md). Every kind also appears at least once in any
     nation of 1,000+ people so the demo shows it."""
 
     no_my_number: float = 1.75 / 125  # ≈ 1.4 % of members without a linked My Number

@@ -1,9 +1,10 @@
 """照会 by 保険者番号 + 記号 + 番号 (+ 枝番) + 生年月日 (paper card or 資格確認書).
 
-The answer never shows qualification details of an invalid result (seed 003: unlike the card,
-a 記号番号 check cannot show the latest lost qualification). 枝番 may be omitted (cards issued
-before 2021); the answer carries the registered one. Every lookup records a verification event
-(method ``symbol_number``) and, when a qualification is shown, an access-log row.
+The answer never shows qualification details of an invalid result: unlike the card, a 記号番号
+check cannot show the latest lost qualification (「社会保険・情報システム担当理事連絡協議会」).
+枝番 may be omitted (cards issued before 2021); the answer carries the registered one. Every
+lookup records a verification event (method ``symbol_number``) and, when a qualification is
+shown, an access-log row.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 are already loaded (:mod:`onshi.verification.queries` loads them set-wise). The card check, the
 記号番号 lookup and the batch inquiry (一括照会) all use :func:`compute_result`.
 
-Rules (DOMAIN.md "Verification results", seed 003):
+Rules (docs/api/verification.md, 「社会保険・情報システム担当理事連絡協議会」):
 
 - Whether a qualification is in force, ended (lost or expired) or not yet in force is the one
   validity rule of :mod:`onshi.qualification.validity`. Member records that are not shown
@@ -175,8 +175,8 @@ def _day(value: date | None) -> str | None:
 
 
 def qualification_fields(record: QualificationRecord, *, include_limits: bool) -> dict[str, Any]:
-    """Every field of a result (DOMAIN.md), JSON-ready. ``include_limits`` False gives
-    ``limit_certifications: null`` (not provided: no 限度額 consent under the seed rules)."""
+    """Every field of a result (docs/api/verification.md), JSON-ready. ``include_limits`` False
+    gives ``limit_certifications: null`` (not provided: no 限度額 consent under the seed rules)."""
     kana = record.name_kana
     elderly = (
         {

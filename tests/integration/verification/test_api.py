@@ -251,7 +251,7 @@ def test_verdict_is_the_terminal_wording(  # noqa: PLR0917 - pytest fixtures
     code: int,
     ja: str,
 ) -> None:
-    """DOMAIN.md: the terminal shows 「有効」, 「資格（無効）」 for 2 and 3,
+    """The verification rules: the terminal shows 「有効」, 「資格（無効）」 for 2 and 3,
     「資格情報なし」 for 4."""
     person = make_person(db)
     insurer = make_insurer(db)

@@ -1,4 +1,5 @@
-"""Result codes 1–5 by card and by 記号番号, and their differences (seed 003)."""
+"""Result codes 1–5 by card and by 記号番号, and their differences
+(「社会保険・情報システム担当理事連絡協議会」)."""
 
 from __future__ import annotations
 

@@ -213,7 +213,7 @@ def test_landing_links_the_reception_screen(client: TestClient[Litestar], db: Se
 def test_invalid_results_use_the_terminal_wording(
     client: TestClient[Litestar], db: Session
 ) -> None:
-    """DOMAIN.md: 「資格（無効）」 for 2 and 3 (also with a newer qualification),
+    """The verification rules: 「資格（無効）」 for 2 and 3 (also with a newer qualification),
     「資格情報なし」 for 4, on the reception cards and in the landing page's recent checks."""
     institution = make_institution(db)
     for code in (ResultCode.INVALID, ResultCode.INVALID_NEWER_EXISTS, ResultCode.NOT_FOUND):

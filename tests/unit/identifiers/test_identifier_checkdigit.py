@@ -20,7 +20,7 @@ from onshi.identifiers import (
 VALID_LUHN_NUMBERS = [
     "01130012",  # 協会けんぽ 東京支部
     "33120015",
-    "0110113719",  # 医療機関コード (DOMAIN.md)
+    "0110113719",  # 医療機関コード (a published example)
     "131011",
     "80137151",
     "1234566",

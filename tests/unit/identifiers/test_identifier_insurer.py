@@ -10,7 +10,7 @@ from onshi.identifiers import (
     parse_insurer_number,
 )
 
-# Published or in-use numbers. 01130012 and 33120015 are the DOMAIN.md examples; 協会けんぽ
+# Published or in-use numbers. 01130012 and 33120015 are published examples; 協会けんぽ
 # branches are 01 + 都道府県 + 001 + 検証 (北海道 01010016, 大阪 01270016); the others appear in
 # a Japanese clinic's own insurer-number tests: a 健保組合 (06…), 特例退職 (63…), 国家公務員
 # 共済 (31…), 東京都後期高齢者医療広域連合 (39131156), 東京都 千代田区国保 (131011) and another
