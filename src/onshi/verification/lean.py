@@ -61,11 +61,12 @@ from onshi.verification.models import (
 )
 from onshi.verification.proofs import verify_card_proof
 from onshi.verification.queries import linked_person, patient_numbers
-from onshi.verification.results import ConsentFlag, jst_instant, result_payload
+from onshi.verification.results import jst_instant
 from onshi.verification.schemas import METHODS, CardSubmission, parse_consents, parse_submission
 from onshi.verification.services import (
     Outcome,
     card_check,
+    done_answer,
     record_failure,
     submit_card_verification,
 )
@@ -248,26 +249,20 @@ class _Spent:
             actor_id=self.device_id,
             verification_event_id=event_id,
         )
-        include_limits = not rules.limit_consent_step or choices.get(ConsentKind.LIMIT_INFO, False)
         certificate = {
             "expiry_warning": self.verdict.expiry_warning,
             "in_grace": self.verdict.in_grace,
             "not_after": jst_instant(self.verdict.not_after),
         }
-        answer = {
-            "verification_id": self.public_id,
-            "status": SubmissionStatus.DONE.value,
-            **result_payload(
-                computation,
-                include_limits=include_limits,
-                consents=[
-                    ConsentFlag(c.kind.value, c.value.value, c.registered_at, c.expires_at)
-                    for c in consents
-                ],
-                institution_patient_number=tag.get(person_id),
-            ),
-            "certificate": certificate,
-        }
+        answer = done_answer(
+            self.public_id,
+            computation,
+            rules=rules,
+            choices=choices,
+            consents=consents,
+            institution_patient_number=tag.get(person_id),
+            certificate=certificate,
+        )
         pending = {
             "choices": {kind.value: given for kind, given in choices.items()},
             "rules": {

@@ -16,6 +16,7 @@ body raises (``verification.malformed``; nothing is written).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from onshi.audit.models import AccessPurpose, ActorKind, DataKind
 from onshi.audit.services import record_data_access
 from onshi.clock import Clock, today_jst
-from onshi.consent.models import ConsentKind
+from onshi.consent.models import Consent, ConsentKind
 from onshi.consent.services import record_consents
 from onshi.devices.models import ReaderMode
 from onshi.pki import CertificateError, CertificateVerdict, TrustStore
@@ -320,6 +321,35 @@ class CardCheck:
     held_member: int | None
 
 
+def done_answer(
+    public_id: str,
+    computation: Computation,
+    *,
+    rules: ConsentRules,
+    choices: Mapping[ConsentKind, bool],
+    consents: Sequence[Consent],
+    institution_patient_number: str | None,
+    certificate: dict[str, Any],
+) -> dict[str, Any]:
+    """The stored answer of a completed verification (both the lean and the general path): the
+    result with the 限度額 fields only when the rules or the patient's choice provide them."""
+    include_limits = not rules.limit_consent_step or choices.get(ConsentKind.LIMIT_INFO, False)
+    return {
+        "verification_id": public_id,
+        "status": SubmissionStatus.DONE.value,
+        **result_payload(
+            computation,
+            include_limits=include_limits,
+            consents=[
+                ConsentFlag(c.kind.value, c.value.value, c.registered_at, c.expires_at)
+                for c in consents
+            ],
+            institution_patient_number=institution_patient_number,
+        ),
+        "certificate": certificate,
+    }
+
+
 def card_check(db: Session, person_id: int, today: date) -> CardCheck:
     """The card check of ``person_id`` (also the lean path's, onshi.verification.lean)."""
     candidates = card_check_members(db, [person_id], today=today)[person_id]
@@ -395,21 +425,15 @@ def complete_submission(
         actor_id=actor[1],
         verification_event_id=event.id,
     )
-    include_limits = not rules.limit_consent_step or choices.get(ConsentKind.LIMIT_INFO, False)
-    body = {
-        "verification_id": submission.public_id,
-        "status": SubmissionStatus.DONE.value,
-        **result_payload(
-            computation,
-            include_limits=include_limits,
-            consents=[
-                ConsentFlag(c.kind.value, c.value.value, c.registered_at, c.expires_at)
-                for c in consents
-            ],
-            institution_patient_number=tag.get(person_id),
-        ),
-        "certificate": pending["certificate"],
-    }
+    body = done_answer(
+        submission.public_id,
+        computation,
+        rules=rules,
+        choices=choices,
+        consents=consents,
+        institution_patient_number=tag.get(person_id),
+        certificate=pending["certificate"],
+    )
     submission.status = SubmissionStatus.DONE
     submission.response_status = 200
     submission.response = body
