@@ -29,12 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
-from onshi.identity import models as _identity  # noqa: F401  (foreign-key targets)
-from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
-from onshi.verification import models as _verification  # noqa: F401  (foreign-key targets)
 
 TREE_STATE_ID = 1
 

@@ -24,12 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
-from onshi.devices import models as _devices  # noqa: F401  (foreign-key targets)
-from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
-from onshi.qualification import models as _qualification  # noqa: F401  (foreign-key targets)
 
 
 class BatchStatus(StrEnum):

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from onshi.db.registry import load_all_models
 from onshi.files import private_sqlite_database
 
 DEFAULT_TIMEOUT_SECONDS = 30
@@ -25,6 +26,9 @@ def make_engine(url: str, *, timeout_seconds: float | None = None, **kwargs: Any
     ``statement_timeout`` of six times it, and the connection pool's wait. A wait that runs out
     raises ``OperationalError`` / ``sqlalchemy.exc.TimeoutError``, which
     :func:`onshi.db.availability.database_unavailable` recognises."""
+    # Model modules name other domains' tables only by string (ForeignKey("table.column")), so
+    # every model is registered before any session on this engine can flush.
+    load_all_models()
     timeout = DEFAULT_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
     if url.startswith("sqlite"):
         _ensure_sqlite_directory(url)

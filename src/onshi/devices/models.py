@@ -11,11 +11,9 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
 from onshi.db.types import BigIntId
-from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
 
 
 class DeviceStatus(StrEnum):

@@ -18,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
-from onshi.institutions import models as _institutions  # noqa: F401  (foreign-key targets)
-from onshi.qualification import models as _qualification  # noqa: F401  (foreign-key targets)
 
 
 class DrugSource(StrEnum):

@@ -27,10 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onshi.accounts import models as _accounts  # noqa: F401  (foreign-key targets)
 from onshi.db.base import Base, IdMixin
 from onshi.db.enums import StrEnumType, enum_checks
-from onshi.qualification import models as _qualification  # noqa: F401  (foreign-key targets)
 
 
 class JobStatus(StrEnum):
