@@ -25,12 +25,12 @@ from litestar.types import ExceptionHandlersMap
 
 from onshi.db.availability import database_unavailable
 from onshi.errors import DomainError
+from onshi.web import unavailable
 from onshi.web.guards import SIGN_IN_PATHS, SessionRestrictedException
-from onshi.web.htmx import add_vary, hx_redirect_headers, is_htmx
+from onshi.web.htmx import add_vary, hx_redirect_headers, is_htmx, wants_fragment
 from onshi.web.i18n import LANGUAGES, Catalogue
 from onshi.web.rendering import render
 from onshi.web.state import request_lang
-from onshi.web.unavailable import unavailable_response
 
 log = logging.getLogger("onshi.web")
 
@@ -96,6 +96,30 @@ def error_response(
         headers=add_vary(dict(headers or {})),
     )
     return template
+
+
+def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
+    """503 ``service.unavailable`` with ``Retry-After``: the API's error object, or the page
+    (or its fragment) saying what reception does instead."""
+    if _is_api(request):
+        return error_response(
+            request,
+            503,
+            unavailable.CODE,
+            {"retry_after": unavailable.RETRY_AFTER_SECONDS},
+            headers=unavailable.retry_headers(),
+        )
+    return render(
+        request,
+        unavailable.FRAGMENT if wants_fragment(request) else unavailable.PAGE,
+        {
+            "status_code": 503,
+            "error_code": unavailable.CODE,
+            "retry_after": unavailable.RETRY_AFTER_SECONDS,
+        },
+        status_code=503,
+        headers=add_vary(unavailable.retry_headers()),
+    )
 
 
 def _sign_in_redirect(request: Request[Any, Any, Any], audience: str) -> Response[Any]:
