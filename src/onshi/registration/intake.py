@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from onshi.clock import JST, Clock
@@ -36,7 +35,6 @@ from onshi.qualification.models import LinkMethod, LinkStatus
 from onshi.registration import writes
 from onshi.registration.catalogue import bilingual, items_message, verdict_message
 from onshi.registration.lookups import (
-    NOTICES,
     KnownMember,
     MemberKey,
     fingerprint,
@@ -103,7 +101,8 @@ class ChunkProcessor:
             if isinstance(row, MemberEvent) and row.my_number is not None:
                 hashes[row.line_no] = row.my_number.hash(self.my_number_key)
         valid = [row for row in rows if isinstance(row, MemberEvent)]
-        members = known_members(self.db, self.insurer.id, {member_key(row) for row in valid})
+        self._keys = {row.line_no: member_key(row) for row in valid}
+        members = known_members(self.db, self.insurer.id, set(self._keys.values()))
         checked = [r for r in valid if r.event is not Event.LOSE]
         by_hash = self.residents.by_hashes(
             hashes[r.line_no] for r in checked if r.line_no in hashes
@@ -150,9 +149,7 @@ class ChunkProcessor:
             result = self._row(row, members, verdicts, hashes, people, pending, notices, now, today)
             results.append(result)
         self._first_links(pending)
-        if notices:
-            self.db.execute(insert(NOTICES), notices)
-        self.db.flush()
+        writes.insert_notices(self.db, notices)
         return results
 
     def _people(
@@ -187,10 +184,10 @@ class ChunkProcessor:
         """The member records first acquired in this chunk, inserted together; their ids."""
         new: dict[MemberKey, MemberEvent] = {}
         for row in valid:
-            key = member_key(row)
+            key = self._keys[row.line_no]
             if row.event is Event.ACQUIRE and key not in members and key not in new:
                 new[key] = row
-        ids = writes.insert_members(self.db, self.insurer, list(new.values()), now)
+        ids = writes.insert_members(self.db, self.insurer, list(new.values()), list(new), now)
         for key, member_id in zip(new, ids, strict=True):
             members[key] = KnownMember(member_id, None, None, None)
         return set(ids)
@@ -208,8 +205,7 @@ class ChunkProcessor:
         now: datetime,
         today: Any,
     ) -> RowResult:
-        key = member_key(row)
-        member = members.get(key)
+        member = members.get(self._keys[row.line_no])
         digest = hashes.get(row.line_no)
         mark = fingerprint(row, digest)
         if member is not None and member.fingerprint == mark:
@@ -333,9 +329,11 @@ class ChunkProcessor:
                 )
                 member.link_status = LinkStatus.HELD
             return
-        if created and status is not LinkStatus.HELD:
+        if created:
             pending.append(
-                PendingLink(member.id, person_id, status, method, variations, reason_code)
+                PendingLink(
+                    member.id, person_id, status, method, variations, reason_code, differences
+                )
             )
             self._pending_ids.add(member.id)
         else:

@@ -23,8 +23,8 @@ from typing import BinaryIO, Final, cast
 from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from onshi.batch.bulk import BulkInsert
 from onshi.clock import Clock, today_jst
+from onshi.db.bulk import BulkInsert
 from onshi.qualification import links
 from onshi.qualification.models import Insurer
 from onshi.registration.errors import RegistrationFileError

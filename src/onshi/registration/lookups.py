@@ -12,7 +12,7 @@ from typing import Any, Final, cast
 from sqlalchemy import Table, and_, select, tuple_
 from sqlalchemy.orm import Session
 
-from onshi.identifiers import number_key, symbol_key
+from onshi.identifiers import key_of
 from onshi.qualification.models import LinkStatus, MemberLink, Qualification
 from onshi.qualification.visibility import SHOWN_STATUSES
 from onshi.registration.models import RegistrationNotice
@@ -60,7 +60,8 @@ def fingerprint(row: MemberEvent, my_number_hash: str | None) -> str:
 
 
 def member_key(row: MemberEvent) -> MemberKey:
-    return (symbol_key(row.symbol), number_key(row.number), row.branch or "")
+    """The row's member record key (its 記号 and 番号 are already normalised)."""
+    return (key_of(row.symbol), key_of(row.number), row.branch or "")
 
 
 def known_members(

@@ -1,18 +1,25 @@
 """The rows a chunk of intake writes besides links changed one by one: member records (new,
 updated, lost), the first links of members created in the chunk with their audit events, and
-the notices (届出) with their deadline. In the caller's transaction; never commits."""
+the notices (届出) with their deadline. In the caller's transaction; never commits.
+
+New member records, first links and notices are written for the whole chunk at once through
+the driver's executemany (:class:`onshi.db.bulk.BulkInsert`, ids reserved with
+:func:`onshi.db.bulk.reserve_ids`): the same rows the ORM would write, without building a
+statement or an object per row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from onshi.audit.services import AuditEntry, record_audits
 from onshi.clock import Clock
+from onshi.db.bulk import BulkInsert, reserve_ids
 from onshi.identifiers import number_key, symbol_key
 from onshi.identity.models import Sex
 from onshi.qualification import links
@@ -57,6 +64,7 @@ class PendingLink:
     method: LinkMethod
     variations: list[dict[str, Any]] = field(default_factory=list)
     reason_code: str | None = None
+    differences: list[str] = field(default_factory=list)
 
 
 # -- member records --------------------------------------------------------------------------
@@ -91,29 +99,56 @@ def member_values(row: MemberEvent) -> dict[str, Any]:
     }
 
 
-def new_member_values(insurer: InsurerRef, row: MemberEvent, now: datetime) -> dict[str, Any]:
-    return {
-        **member_values(row),
-        "insurer_id": insurer.id,
-        "card_class": CARD_CLASS.get(insurer.kind, "01"),
-        "issued_on": row.notified_on,
-        "preschool": False,
-        "registered_at": now,
-        "created_at": now,
-    }
+_MEMBER_COLUMNS: Final = (
+    "id", "insurer_id", "card_class", "symbol", "number", "branch", "symbol_key", "number_key",
+    "relationship", "name", "name_kana", "birth_date", "sex", "address", "acquired_on",
+    "lost_on", "loss_reason", "issued_on", "valid_from", "valid_to", "copayment_ratio",
+    "preschool", "notified_on", "registered_at", "created_at",
+)  # fmt: skip
+_LINK_COLUMNS: Final = (
+    "id", "qualification_id", "person_id", "status", "method", "variations", "differences",
+    "reason_code", "reason", "actor_kind", "actor_id", "created_at", "ended_at",
+)  # fmt: skip
+_NOTICE_COLUMNS: Final = (
+    "insurer_id", "qualification_id", "job_id", "line", "event", "fingerprint", "notified_on",
+    "due_on", "state", "reason_code", "differences", "variations", "my_number_hash",
+    "person_id", "registered_at", "registered_on", "person_notified_at", "created_at",
+)  # fmt: skip
 
 
 def insert_members(
-    db: Session, insurer: InsurerRef, rows: list[MemberEvent], now: datetime
+    db: Session,
+    insurer: InsurerRef,
+    rows: list[MemberEvent],
+    keys: list[tuple[str, str, str]],
+    now: datetime,
 ) -> list[int]:
-    """New member records, one per row, inserted together; their ids in the rows' order."""
+    """New member records, one per ``acquire`` row (``keys``: each row's symbol and number
+    keys and branch), inserted together; their ids in the rows' order."""
     if not rows:
         return []
-    values = [new_member_values(insurer, row, now) for row in rows]
-    ids = db.execute(
-        insert(MEMBERS).returning(MEMBERS.c.id, sort_by_parameter_order=True), values
-    ).scalars()
-    return [int(member_id) for member_id in ids]
+    connection = db.connection()
+    ids = reserve_ids(connection, MEMBERS, len(rows))
+    out = BulkInsert(connection, MEMBERS, _MEMBER_COLUMNS)
+    day = out.cached_converter("birth_date")
+    at = out.convert("registered_at", now)
+    card_class = CARD_CLASS.get(insurer.kind, "01")
+    values = []
+    for member_id, row, (symbol_key_, number_key_, _) in zip(ids, rows, keys, strict=True):
+        acquired = day(row.acquired_on)
+        lost = row.lost_on
+        values.append((
+            member_id, insurer.id, card_class, row.symbol or None, row.number, row.branch,
+            symbol_key_, number_key_, row.relationship or "1",
+            row.kanji_name.replace(" ", "\u3000", 1)[:128],
+            row.kana_name.replace(" ", "\u3000", 1)[:256],
+            day(row.birth_date), row.sex or "3", row.address or None, acquired,
+            day(lost), None if lost is None else (row.loss_reason or LossReason.OTHER.value),
+            day(row.notified_on), acquired, None if lost is None else day(lost - timedelta(days=1)),
+            row.copayment or "030", False, day(row.notified_on), at, at,
+        ))  # fmt: skip
+    out.run(values)
+    return ids
 
 
 def update_member(db: Session, member_id: int, row: MemberEvent, now: datetime) -> None:
@@ -136,24 +171,23 @@ def write_first_links(
     if not pending:
         return
     now = clock.now()
-    values = [
-        {
-            "qualification_id": p.member_id,
-            "person_id": p.person_id,
-            "status": p.status,
-            "method": p.method,
-            "variations": p.variations,
-            "differences": [],
-            "reason_code": p.reason_code,
-            "reason": None,
-            "actor_kind": actor.kind,
-            "actor_id": None if actor.id is None else str(actor.id),
-            "created_at": now,
-            "ended_at": None,
-        }
-        for p in pending
-    ]
-    ids = list(db.execute(insert(LINKS).returning(LINKS.c.id), values).scalars())
+    connection = db.connection()
+    ids = reserve_ids(connection, LINKS, len(pending))
+    out = BulkInsert(connection, LINKS, _LINK_COLUMNS)
+    as_json = out.converter("variations")
+    none = as_json([])
+    at = out.convert("created_at", now)
+    actor_kind = out.convert("actor_kind", actor.kind)
+    actor_id = None if actor.id is None else str(actor.id)
+    out.run([
+        (
+            link_id, p.member_id, p.person_id, p.status.value, p.method.value,
+            as_json(p.variations) if p.variations else none,
+            as_json([{"item": item} for item in p.differences]) if p.differences else none,
+            p.reason_code, None, actor_kind, actor_id, at, None,
+        )
+        for link_id, p in zip(ids, pending, strict=True)
+    ])  # fmt: skip
     record_audits(
         db,
         clock,
@@ -174,15 +208,41 @@ def write_first_links(
                     "previous_person_id": None,
                     "reason_code": p.reason_code,
                     "variations": [str(item["item"]) for item in p.variations],
-                    "differences": [],
+                    "differences": list(p.differences),
                 },
             )
             for p, link_id in zip(pending, ids, strict=True)
         ],
+        bulk=True,
     )
 
 
 # -- notices ---------------------------------------------------------------------------------
+_due_on: Final = lru_cache(maxsize=4096)(deadline.due_on)
+
+
+def insert_notices(db: Session, notices: list[dict[str, Any]]) -> None:
+    """The chunk's notices (:func:`notice_values`), in one executemany."""
+    if not notices:
+        return
+    out = BulkInsert(db.connection(), NOTICES, _NOTICE_COLUMNS)
+    day = out.cached_converter("notified_on")
+    when = lru_cache(maxsize=64)(out.converter("created_at"))
+    as_json = out.converter("variations")
+    none = as_json([])
+    out.run([
+        (
+            n["insurer_id"], n["qualification_id"], n["job_id"], n["line"], n["event"],
+            n["fingerprint"], day(n["notified_on"]), day(n["due_on"]), n["state"].value,
+            n["reason_code"], as_json(n["differences"]) if n["differences"] else none,
+            as_json(n["variations"]) if n["variations"] else none, n["my_number_hash"],
+            n["person_id"], when(n["registered_at"]), day(n["registered_on"]),
+            when(n["person_notified_at"]), when(n["created_at"]),
+        )
+        for n in notices
+    ])  # fmt: skip
+
+
 def withdraw_held_notices(db: Session, member_id: int) -> None:
     """An earlier held notice of an existing member is replaced by a new one."""
     db.execute(
@@ -218,7 +278,7 @@ def notice_values(  # noqa: PLR0917
         "event": row.event.value,
         "fingerprint": mark,
         "notified_on": row.notified_on,
-        "due_on": deadline.due_on(row.notified_on),
+        "due_on": _due_on(row.notified_on),
         "state": NoticeState.REGISTERED if registered else NoticeState.HELD,
         "reason_code": reason_code,
         "differences": differences,
