@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, and_, select, tuple_
+from sqlalchemy import Table, and_, select
 from sqlalchemy.orm import Session
 
 from onshi.identifiers import key_of
@@ -68,37 +68,41 @@ def known_members(
     db: Session, insurer_id: int, keys: set[MemberKey]
 ) -> dict[MemberKey, KnownMember]:
     """The insurer's member records among ``keys``, with their current link and the
-    fingerprint of their latest notice; one query per :data:`IN_CHUNK` keys."""
+    fingerprint of their latest notice; one query per 記号 and :data:`IN_CHUNK` 番号 (an
+    index search on ``(insurer_id, symbol_key, number_key)``: a row-value ``IN`` list would
+    make SQLite scan every member of the insurer)."""
     found: dict[MemberKey, KnownMember] = {}
-    wanted = sorted(keys)
-    branch = MEMBERS.c.branch
-    for start in range(0, len(wanted), IN_CHUNK):
-        part = wanted[start : start + IN_CHUNK]
-        query = (
-            select(
-                MEMBERS.c.id,
-                MEMBERS.c.symbol_key,
-                MEMBERS.c.number_key,
-                branch,
-                LINKS.c.status,
-                LINKS.c.person_id,
+    by_symbol: dict[str, list[str]] = {}
+    for symbol, number, _ in sorted(keys):
+        numbers = by_symbol.setdefault(symbol, [])
+        if not numbers or numbers[-1] != number:
+            numbers.append(number)
+    for symbol, numbers in by_symbol.items():
+        for start in range(0, len(numbers), IN_CHUNK):
+            query = (
+                select(
+                    MEMBERS.c.id,
+                    MEMBERS.c.symbol_key,
+                    MEMBERS.c.number_key,
+                    MEMBERS.c.branch,
+                    LINKS.c.status,
+                    LINKS.c.person_id,
+                )
+                .outerjoin(
+                    LINKS,
+                    and_(LINKS.c.qualification_id == MEMBERS.c.id, LINKS.c.ended_at.is_(None)),
+                )
+                .where(
+                    MEMBERS.c.insurer_id == insurer_id,
+                    MEMBERS.c.symbol_key == symbol,
+                    MEMBERS.c.number_key.in_(numbers[start : start + IN_CHUNK]),
+                )
             )
-            .outerjoin(
-                LINKS,
-                and_(LINKS.c.qualification_id == MEMBERS.c.id, LINKS.c.ended_at.is_(None)),
-            )
-            .where(
-                MEMBERS.c.insurer_id == insurer_id,
-                tuple_(MEMBERS.c.symbol_key, MEMBERS.c.number_key).in_(
-                    [(s, n) for s, n, _ in part]
-                ),
-            )
-        )
-        for row in db.execute(query):
-            key = (row.symbol_key, row.number_key, row.branch or "")
-            if key in keys:
-                status = None if row.status is None else LinkStatus(row.status)
-                found[key] = KnownMember(row.id, None, status, row.person_id)
+            for row in db.execute(query):
+                key = (row.symbol_key, row.number_key, row.branch or "")
+                if key in keys:
+                    status = None if row.status is None else LinkStatus(row.status)
+                    found[key] = KnownMember(row.id, None, status, row.person_id)
     if found:
         by_id = {member.id: member for member in found.values()}
         ids = sorted(by_id)
