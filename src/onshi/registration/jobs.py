@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO, Final, cast
 
-from sqlalchemy import Engine, Table, func, insert, select, update
+from sqlalchemy import Engine, Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from onshi.batch.validate import ValidationProcessError, validate_in_process
@@ -237,7 +237,7 @@ def run_job(
             engine, source, encoding=encoding, skip=skip, left=total - skip,
             today=today_jst(clock), size=chunk_rows,
         )  # fmt: skip
-        for chunk in chunks:
+        for number, chunk in enumerate(chunks, start=1):
             rows = processor.process(chunk)  # type: ignore[arg-type]
             results.connection = db.connection()
             results.run(
@@ -249,6 +249,8 @@ def run_job(
             done += len(rows)
             _count(db, job_id, rows)
             db.commit()
+            if number & (number - 1) == 0:  # after chunks 1, 2, 4, 8, …
+                _refresh_statistics(db)
             if progress is not None:
                 progress(done, total)
         db.execute(
@@ -258,6 +260,23 @@ def run_job(
         )
         db.commit()
         return summary(db, job_id, resumed_from=skip)
+
+
+#: The tables a chunk's lookups read and an import grows.
+_LOOKED_UP: Final = ("qualifications", "member_links", "registration_notices", "persons")
+
+
+def _refresh_statistics(db: Session) -> None:
+    """PostgreSQL: ANALYZE the tables the lookups read, as the import grows them. A large
+    import into an empty or small database otherwise runs on statistics that say the tables
+    are nearly empty, and the planner scans them instead of searching their indexes
+    (measured: 0.2 s per lookup instead of a millisecond). Its own short transaction; a few
+    times per import (after chunks 1, 2, 4, 8, …). Nothing to do on SQLite, whose planner
+    uses the indexes without statistics."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    db.execute(text(f"ANALYZE {', '.join(_LOOKED_UP)}"))
+    db.commit()
 
 
 def _count(db: Session, job_id: int, rows: list[RowResult]) -> None:
