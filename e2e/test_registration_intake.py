@@ -1,18 +1,38 @@
 """An insurer operator uploads a member file with good, doubtful and bad rows, watches the
 progress, downloads the per-row results, corrects a held record; a second operator approves;
-the member's check at a clinic turns 有効 and the person's portal says the registration is
-complete."""
+the person's card check turns 有効 and their portal says the registration is complete.
+
+The card check is a real one, made the way reader_bridge makes it: the bridge's own kiosk flow
+(:class:`reader_bridge.flow.KioskFlow`) on an in-process reader holding a VIRTUAL My Number card
+(``reader-bridge virtual-card create`` from a development-PKI certificate that ``onshi dev-pki
+issue`` issued to the held child's SIMULATED J-LIS resident), paired with the demo clinic by
+its administrator's pairing code, every request device-signed to the server under test (which
+trusts that development PKI). Before the approval the card is registered (利用登録: J-LIS names
+its holder) and answers 4 資格情報なし — the child's member record is held and shown nowhere;
+after it the same card answers 1 有効."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import Browser, expect
 
 from e2e.harness import OnshiServer
 from e2e.helpers import VirtualAuthenticator, assert_accessible, demo_staff, sign_in
+from e2e.test_bridge_kiosk import _run
+from e2e.test_reception_live import _page_on, _pairing_code, trusting_server
 from onshi.identifiers import my_number_check_digit
+from reader_bridge.face import SimulatedFaceMatcher
+from reader_bridge.flow import KioskFlow, Step
+from reader_bridge.identity import save_identity
+from reader_bridge.portal import PortalClient, pair
+from reader_bridge.readers.inprocess import InProcessReader
+from reader_bridge.virtual_card import VirtualJpkiCard
+
+__all__ = ["trusting_server"]  # the module-scoped server that trusts its development PKI
 
 INSURER = "01130012"
 HEADER = (
@@ -27,6 +47,9 @@ def _number(n: int) -> str:
 
 
 ONE, TWO, THREE = _number(77700000001), _number(77700000002), _number(77700000003)
+PIN = "4321"
+SLOT = "Onshi SIMULATED Reader"
+CONSENTS = {"health_check": True, "drug": True, "clinical": False, "surgery": False}
 
 
 def _residents(server: OnshiServer, tmp_path: Path) -> None:
@@ -61,26 +84,82 @@ def _members_file(tmp_path: Path) -> Path:
     return path
 
 
-def _check(page: Page, number: str, birth: str) -> None:
-    page.goto("/clinic/lookup")
-    page.fill("#lookup-insurer_number", INSURER)
-    page.fill("#lookup-symbol", "E2E")
-    page.fill("#lookup-number", number)
-    page.fill("#lookup-branch", "00")
-    page.fill("#lookup-birth_date", birth)
-    page.get_by_role("button", name="照会する").click()
+class CardDesk:
+    """The demo clinic's reader, run by reader_bridge's kiosk flow in this process, and the
+    child's VIRTUAL card."""
+
+    def __init__(self, server: OnshiServer, browser: Browser, work: Path) -> None:
+        admin = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, server)
+        code = _pairing_code(admin)
+        admin.context.close()
+        key = Ed25519PrivateKey.generate()
+        paired = pair(server.direct_url, code, "登録E2E", key)
+        identity = save_identity(
+            work / "state", key, device_id=paired.device_id, portal=server.direct_url,
+            label="登録E2E", institution=paired.institution,
+        )  # fmt: skip
+        self.portal = PortalClient(identity)
+        self.reader = InProcessReader([SLOT])
+        self.flow = KioskFlow(self.reader, self.portal, SimulatedFaceMatcher(), poll_interval=0.05)
+        resident = server.query(
+            "SELECT id FROM sim_jlis_residents WHERE family_name = '登録' AND given_name = '三太'"
+        )[0][0]
+        card_id = server.cli("dev-pki", "issue", "--resident-id", str(resident)).split()[0]
+        self.card_dir = work / "card"
+        pki = server.data_dir / "dev-pki"
+        _run(
+            ["virtual-card", "create", "--from-dev-pki", str(pki), "--card", card_id,
+             "--pin", PIN, "--out", str(self.card_dir)],
+            {k: v for k, v in os.environ.items() if not k.startswith(("ONSHI_", "LISTEN_"))},
+        )  # fmt: skip
+
+    def _event(self) -> None:
+        event = self.reader.wait_for_event(5)
+        assert event is not None
+        self.flow.handle_event(event)
+
+    def check(self, *, registering: bool) -> dict[str, object]:
+        """One visit by PIN: the card placed, PIN, consents, the limit, and — on the first
+        visit, when the portal answers that the card is not registered — 利用登録 with the
+        patient's agreement; the verdict screen's result. The card is taken away afterwards."""
+        card = VirtualJpkiCard.load(self.card_dir)
+        self.reader.insert(card, SLOT)
+        try:
+            self._event()
+            assert self.flow.snapshot().step is Step.CHOOSE_METHOD, self.flow.snapshot()
+            self.flow.choose("pin")
+            self.flow.enter_pin(PIN)
+            self.flow.set_consents(CONSENTS)
+            self.flow.set_limit(True)
+            if registering:  # card.not_registered: 利用登録 in the same visit
+                assert self.flow.snapshot().step is Step.REGISTER_INTRO, self.flow.snapshot()
+                self.flow.consent_registration()
+            screen = self.flow.snapshot()
+            assert screen.step is Step.DONE, screen
+            assert screen.result is not None
+            return dict(screen.result)
+        finally:
+            self.reader.remove(SLOT)
+            self._event()
+
+    def close(self) -> None:
+        self.portal.close()
 
 
-def _portal_says_complete(onshi_server: OnshiServer, browser: Browser, member: object) -> None:
-    """The person now linked to ``member`` enrols on the portal and sees the notice."""
+def _portal_says_complete(
+    onshi_server: OnshiServer, browser: Browser, member: object, card_person: object
+) -> None:
+    """The person now linked to ``member`` — the card's holder — enrols on the portal and sees
+    the notice."""
     person = onshi_server.query(
         "SELECT person_id FROM member_links WHERE ended_at IS NULL AND qualification_id = ?",
         member,
     )[0][0]
+    assert person == card_person
     output = onshi_server.cli("patient-enrolment-code", "--person-id", str(person))
     url = re.search(r"(http://\S+/me/enrol\?code=\S+)", output)
     assert url is not None, output
-    portal = browser.new_page(base_url=onshi_server.origin)
+    portal = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
     authenticator = VirtualAuthenticator.attach(portal)
     try:
         portal.goto(url.group(1))
@@ -93,8 +172,10 @@ def _portal_says_complete(onshi_server: OnshiServer, browser: Browser, member: o
 
 
 def test_upload_correct_approve_then_valid_and_notified(
-    onshi_server: OnshiServer, browser: Browser, page: Page, tmp_path: Path
+    trusting_server: OnshiServer, browser: Browser, tmp_path: Path
 ) -> None:
+    onshi_server = trusting_server
+    page = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
     _residents(onshi_server, tmp_path)
     sign_in(page, demo_staff("demo-insurer"))
     page.goto("/insurer/registrations")
@@ -129,21 +210,29 @@ def test_upload_correct_approve_then_valid_and_notified(
     expect(page.get_by_text("あなたの申請です")).to_be_visible()
     assert_accessible(page)
 
-    clinic = browser.new_page(base_url=onshi_server.origin)
-    sign_in(clinic, demo_staff("demo-reception"))
-    _check(clinic, "900003", "2010-06-07")
-    expect(clinic.locator(".lookup-result")).not_to_contain_text("有効")
+    # the child's own card, registered (利用登録) at the clinic: nothing is shown yet
+    desk = CardDesk(onshi_server, browser, tmp_path)
+    try:
+        before = desk.check(registering=True)
+        assert before["result_code"] == 4, before
+        assert before["verdict"] == {"ja": "資格情報なし", "en": "No qualification found"}
 
-    # the second operator approves
-    second = browser.new_page(base_url=onshi_server.origin)
-    sign_in(second, demo_staff("demo-insurer2"))
-    second.goto("/insurer/registrations/holds")
-    second.get_by_role("button", name="承認する").click()
-    expect(second.get_by_role("status")).to_contain_text("承認しました")
+        # the second operator approves
+        second = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
+        sign_in(second, demo_staff("demo-insurer2"))
+        second.goto("/insurer/registrations/holds")
+        second.get_by_role("button", name="承認する").click()
+        expect(second.get_by_role("status")).to_contain_text("承認しました")
+        second.context.close()
 
-    _check(clinic, "900003", "2010-06-07")
-    expect(clinic.locator(".lookup-result .badge")).to_have_text("有効")
+        after = desk.check(registering=False)
+        assert after == {"result_code": 1, "verdict": {"ja": "有効", "en": "Valid"}}
+    finally:
+        desk.close()
+    card_person = onshi_server.query(
+        "SELECT person_id FROM verification_events WHERE result_code = 1 ORDER BY id DESC"
+    )[0][0]
 
-    _portal_says_complete(onshi_server, browser, member)
+    _portal_says_complete(onshi_server, browser, member, card_person)
     page.goto("/insurer/registrations/deadline")
     expect(page.get_by_text("登録完了を通知した加入者")).to_be_visible()

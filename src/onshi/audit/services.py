@@ -16,12 +16,27 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import AccessPurpose, ActorKind, AuditEvent, DataAccess, DataKind
 from onshi.clock import Clock
+from onshi.db.bulk import BulkInsert
+
+_EVENTS: Final = cast(Table, AuditEvent.__table__)
+_BULK_COLUMNS: Final = (
+    "occurred_at",
+    "actor_kind",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "person_id",
+    "institution_id",
+    "details",
+)
 
 
 @dataclass(frozen=True)
@@ -60,12 +75,41 @@ def record_audit(
     return event
 
 
-def record_audits(db: Session, clock: Clock, entries: Sequence[AuditEntry]) -> list[AuditEvent]:
-    """Write several audit events, in order, in one INSERT. Flushes."""
+def record_audits(
+    db: Session, clock: Clock, entries: Sequence[AuditEntry], *, bulk: bool = False
+) -> list[AuditEvent]:
+    """Write several audit events, in order, in one INSERT. Flushes.
+
+    ``bulk=True`` is for thousands of events at once (a chunk of registration intake): the same
+    rows — same columns, same canonical details, stored through the same column types — are
+    inserted through the driver's executemany (:class:`onshi.db.bulk.BulkInsert`) instead of
+    as ORM objects, and nothing is returned."""
     if not entries:
         return []
     occurred_at = _utc(clock.now())
     checked = [_checked(entry) for entry in entries]
+    if bulk:
+        db.flush()
+        writer = BulkInsert(db.connection(), _EVENTS, _BULK_COLUMNS)
+        at = writer.convert("occurred_at", occurred_at)
+        details = writer.converter("details")
+        writer.run(
+            [
+                (
+                    at,
+                    kind.value,
+                    None if entry.actor_id is None else str(entry.actor_id),
+                    entry.action,
+                    entry.object_type,
+                    str(entry.object_id),
+                    entry.person_id,
+                    entry.institution_id,
+                    details(canonical_details),
+                )
+                for kind, entry, canonical_details in checked
+            ]
+        )
+        return []
     events = []
     for kind, entry, canonical_details in checked:
         event = AuditEvent(

@@ -31,8 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from onshi.batch.bulk import BulkInsert
 from onshi.batch.rows import SearchRow
+from onshi.db.bulk import BulkInsert
 from onshi.db.enums import StrEnumType
 from onshi.qualification.models import Insurer, MemberLink, Qualification
 from onshi.qualification.visibility import join_shown, shown_link

@@ -15,11 +15,11 @@ from typing import cast
 from sqlalchemy import Connection, Table, update
 
 from onshi.batch import source
-from onshi.batch.bulk import BulkInsert
 from onshi.batch.lookup import find_candidates
 from onshi.batch.models import BatchInquiry, BatchInquiryInput, BatchInquiryRow, BatchStatus
 from onshi.batch.rows import RowError, SearchRow
 from onshi.batch.source import Job, load_job, parsed_rows
+from onshi.db.bulk import BulkInsert
 
 __all__ = ["Job", "load_job", "parsed_rows", "process_chunk", "process_inquiry"]
 from onshi.clock import Clock, today_jst

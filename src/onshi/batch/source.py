@@ -12,29 +12,31 @@ handed out); the rows are the same either way."""
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import subprocess
-import sys
-import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import BinaryIO, cast
+from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
 from onshi.batch.models import BatchInquiry, BatchInquiryInput, InputFormat
 from onshi.batch.rows import RowError, SearchRow
-from onshi.batch.validate import Chunk, Spec, chunked, from_wire, validated, write_frame
+from onshi.batch.validate import (
+    MALLOC_ENV,
+    Chunk,
+    Spec,
+    ValidationProcessError,
+    chunked,
+    from_wire,
+    validate_in_process,
+    validated,
+)
 
 CHUNK_ROWS = 20_000
 #: Inquiries with at least this many records left are validated in a second process.
 PIPELINE_MIN_ROWS = 50_000
-#: glibc: a fixed mmap threshold for the second process, so the 1 MiB pieces are given back
-#: to the system when freed instead of raising the heap's high-water mark (measured: peak RSS
-#: 116 → 80 MiB over a million rows). Ignored by other C libraries.
-MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+__all__ = ["MALLOC_ENV", "ValidationProcessError", "chunks", "load_job", "parsed_rows"]
 
 log = logging.getLogger("onshi.batch")
 _inquiries = cast(Table, BatchInquiry.__table__)
@@ -111,70 +113,27 @@ def parsed_rows(connection: Connection, job: Job, *, today: date) -> Iterator[Se
     return validated(_stored_pieces(connection, job.id), _spec(job, today, CHUNK_ROWS))
 
 
-class ValidationProcessError(Exception):
-    """The second process failed or died; the worker carries on validating by itself."""
-
-
 def _can_pipeline(connection: Connection, job: Job) -> bool:
     url = connection.engine.url
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     return not in_memory and job.total_rows - job.processed_rows >= PIPELINE_MIN_ROWS
 
 
-class _Feeder(threading.Thread):
-    """Streams the stored input into the second process from a connection of its own (a
-    thread that mostly waits on the database and the pipe)."""
-
-    def __init__(self, engine: Engine, job: Job, spec: Spec, sink: BinaryIO) -> None:
-        super().__init__(name=f"onshi-batch-feed-{job.id}", daemon=True)
-        self.engine, self.job, self.spec, self.sink = engine, job, spec, sink
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            with self.sink:
-                pickle.dump(self.spec, self.sink, pickle.HIGHEST_PROTOCOL)
-                with self.engine.connect() as connection:
-                    for piece in _stored_pieces(connection, self.job.id):
-                        connection.rollback()  # no snapshot held while the pipe is full
-                        write_frame(self.sink, piece)
-                write_frame(self.sink, b"")  # the end: anything short of it is an error
-        except BaseException as exc:
-            self.error = exc
+def _engine_pieces(engine: Engine, job: Job) -> Iterator[bytes]:
+    """The stored input from a connection of the feeding thread's own, no snapshot held while
+    the pipe is full."""
+    with engine.connect() as connection:
+        for piece in _stored_pieces(connection, job.id):
+            connection.rollback()
+            yield piece
 
 
 def _chunks_from_process(
     connection: Connection, job: Job, today: date, size: int
 ) -> Generator[Chunk, None, None]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "onshi.batch.validate"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env={**os.environ, **MALLOC_ENV},
-    )
-    stdin, stdout = cast(BinaryIO, process.stdin), cast(BinaryIO, process.stdout)
-    feeder = _Feeder(connection.engine, job, _spec(job, today, size), stdin)
-    feeder.start()
-    try:
-        while True:
-            try:
-                item = pickle.load(stdout)  # noqa: S301  (our own child process)
-            except EOFError:
-                raise ValidationProcessError(f"exit code {process.wait()}") from None
-            if item is None:
-                break
-            if isinstance(item, str):
-                raise ValidationProcessError(item)
-            yield [from_wire(row) for row in item]
-        feeder.join()
-        if feeder.error is not None:
-            raise ValidationProcessError(repr(feeder.error))
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        stdout.close()
-        process.wait(10)
-        feeder.join(10)
+    engine = connection.engine
+    for wires in validate_in_process(_spec(job, today, size), lambda: _engine_pieces(engine, job)):
+        yield [from_wire(row) for row in wires]
 
 
 def chunks(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from onshi.identifiers.card import (
     CardIdentity,
+    key_of,
     normalize_branch,
     normalize_number,
     normalize_symbol,
@@ -55,6 +56,7 @@ __all__ = [
     "PublicPayerNumber",
     "RecipientNumber",
     "ScoreTable",
+    "key_of",
     "luhn_check_digit",
     "messages",
     "my_number_check_digit",

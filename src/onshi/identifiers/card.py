@@ -41,6 +41,8 @@ def _allowed(char: str) -> bool:
 
 
 def _clean(raw: str) -> str:
+    if raw.isascii() and raw.isalnum():  # the common case: nothing to unify or fold
+        return raw.upper()
     text = jaconv.hira2kata(unify(raw))
     return "".join(char.upper() if char.isascii() else char for char in text)
 
@@ -85,14 +87,20 @@ def normalize_number(raw: str | None) -> str:
     return text
 
 
+def key_of(normalized: str) -> str:
+    """The lookup key of a 記号 or 番号 already normalised (:func:`normalize_symbol`,
+    :func:`normalize_number`): the hyphens are layout, dropped."""
+    return normalized.replace("-", "")
+
+
 def symbol_key(raw: str | None) -> str:
     """The lookup key of a 記号: :func:`normalize_symbol` without hyphens; '' when omitted."""
-    return (normalize_symbol(raw) or "").replace("-", "")
+    return key_of(normalize_symbol(raw) or "")
 
 
 def number_key(raw: str | None) -> str:
     """The lookup key of a 番号: :func:`normalize_number` without hyphens."""
-    return normalize_number(raw).replace("-", "")
+    return key_of(normalize_number(raw))
 
 
 def normalize_branch(raw: str | None) -> str | None:

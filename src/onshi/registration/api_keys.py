@@ -30,17 +30,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from onshi.accounts.models import StaffAccount, StaffRole
 from onshi.audit.models import ActorKind
 from onshi.audit.services import record_audit
 from onshi.clock import Clock
 from onshi.devices.signing import DEFAULT_POLICY, SignaturePolicy, parse_token
 from onshi.errors import DomainError, NotFoundError
-from onshi.registration.models import (
-    ApiKeyStatus,
-    InsurerAdministrator,
-    InsurerApiKey,
-    InsurerApiNonce,
-)
+from onshi.registration.models import ApiKeyStatus, InsurerApiKey, InsurerApiNonce
 
 MAX_LABEL: Final = 64
 
@@ -63,11 +59,17 @@ class InsurerSystem:
 
 
 def is_insurer_admin(db: Session, *, staff_id: int, insurer_id: int) -> bool:
+    """Whether the staff account administers ``insurer_id``: an active operator of that insurer
+    whose account carries the insurer administrator flag (``staff_accounts.is_insurer_admin``,
+    the same flag that lets it manage the insurer's operator accounts), read afresh."""
     return (
         db.scalar(
-            select(InsurerAdministrator.staff_account_id).where(
-                InsurerAdministrator.staff_account_id == staff_id,
-                InsurerAdministrator.insurer_id == insurer_id,
+            select(StaffAccount.id).where(
+                StaffAccount.id == staff_id,
+                StaffAccount.insurer_id == insurer_id,
+                StaffAccount.role == StaffRole.INSURER_OPERATOR,
+                StaffAccount.is_insurer_admin.is_(True),
+                StaffAccount.active.is_(True),
             )
         )
         is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
 
@@ -52,7 +52,14 @@ def render(code: str, language: str, params: Mapping[str, str] | None = None) ->
 
 def bilingual(code: str, params: Mapping[str, str] | None = None) -> str:
     """The Japanese and the English text, as the per-row result file carries them."""
+    if not params:
+        return _bilingual(code)
     return f"{render(code, 'ja', params)} / {render(code, 'en', params)}"
+
+
+@lru_cache(maxsize=256)
+def _bilingual(code: str) -> str:
+    return f"{render(code, 'ja')} / {render(code, 'en')}"
 
 
 def _joined(names: Sequence[str], prefix: str, language: str) -> str:
@@ -64,22 +71,37 @@ def _joined(names: Sequence[str], prefix: str, language: str) -> str:
 
 def verdict_params(verdict: Verdict, language: str) -> dict[str, str]:
     """``items`` (the differing items) and ``variations`` (item: variation) in ``language``."""
+    return _params(verdict.differing, verdict.variations, language)
+
+
+def _params(
+    differing: Sequence[Item], variations: Sequence[tuple[Item, str]], language: str
+) -> dict[str, str]:
     table = messages()[language]
-    variations = [
+    listed = [
         f"{table[f'registration.item.{item.value}']}: {table[f'registration.variation.{name}']}"
-        for item, name in verdict.variations
+        for item, name in variations
     ]
     return {
-        "items": _joined([item.value for item in verdict.differing], "item", language),
-        "variations": table["registration.separator"].join(variations),
+        "items": _joined([item.value for item in differing], "item", language),
+        "variations": table["registration.separator"].join(listed),
     }
 
 
-def verdict_message(verdict: Verdict) -> str:
+@lru_cache(maxsize=4096)
+def _verdict_text(
+    reason_code: str, differing: tuple[Item, ...], variations: tuple[tuple[Item, str], ...]
+) -> str:
     return " / ".join(
-        _text(verdict.reason_code, lang).format(**verdict_params(verdict, lang))
+        _text(reason_code, lang).format(**_params(differing, variations, lang))
         for lang in LANGUAGES
     )
+
+
+def verdict_message(verdict: Verdict) -> str:
+    """The row's message for ``verdict`` (one text per reason, items and variations: cached,
+    a million rows have few distinct messages)."""
+    return _verdict_text(verdict.reason_code, verdict.differing, verdict.variations)
 
 
 def items_message(code: str, items: Sequence[Item]) -> str:

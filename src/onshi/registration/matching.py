@@ -68,7 +68,9 @@ class Applicant:
 
 @dataclass(frozen=True, slots=True)
 class Resident:
-    """A J-LIS resident with its keys folded once; ``ref`` identifies it to the caller."""
+    """A J-LIS resident with its comparison keys; each key is folded the first time a
+    comparison needs it, and only once (the caller keeps residents across rows); ``ref``
+    identifies it to the caller."""
 
     ref: Hashable
     kanji_name: TextKey
@@ -89,11 +91,11 @@ class Resident:
     ) -> Resident:
         return cls(
             ref,
-            TextKey(FieldKind.KANJI_NAME, kanji_name, eager=True),
-            TextKey(FieldKind.KANA_NAME, kana_name, eager=True),
+            TextKey(FieldKind.KANJI_NAME, kanji_name),
+            TextKey(FieldKind.KANA_NAME, kana_name),
             birth_date,
             sex,
-            TextKey(FieldKind.ADDRESS, address, eager=True),
+            TextKey(FieldKind.ADDRESS, address),
         )
 
     def __repr__(self) -> str:  # no personal data in logs and tracebacks

@@ -275,16 +275,3 @@ class InsurerApiNonce(Base):
     )
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime]
-
-
-class InsurerAdministrator(Base):
-    """An insurer operator who administers the insurer's registration settings (its systems'
-    API keys). Granted by the system's administrators (the demo seed grants one)."""
-
-    __tablename__ = "registration_insurer_admins"
-
-    staff_account_id: Mapped[int] = mapped_column(
-        ForeignKey("staff_accounts.id", ondelete="CASCADE"), primary_key=True
-    )
-    insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id", ondelete="CASCADE"))
-    granted_at: Mapped[datetime]

@@ -16,7 +16,8 @@ The rules never fold distinct places or names together: 霞が関 ≠ 霞が丘,
 one character, tolerated only for a minority of a value's characters (:func:`wildcard_match`).
 
 Speed: the reconciliation compares canonical forms first and folds only when they differ; a
-resident's folded forms are computed once (:class:`TextKey` with ``eager=True``).
+value's folded form is computed at most once, when a comparison first needs it (:class:`TextKey`
+keeps it), so a resident compared with many rows is folded once.
 """
 
 from __future__ import annotations

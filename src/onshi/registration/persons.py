@@ -7,14 +7,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from onshi.db.bulk import BulkInsert, reserve_ids
 from onshi.identity.models import Person
 from onshi.jlis.loading import prefecture_of
 
 _PERSONS: Final = cast(Table, Person.__table__)
 _IN_CHUNK: Final = 500
+_COLUMNS: Final = (
+    "id", "family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date",
+    "sex", "postal_code", "address", "prefecture_code", "my_number_hash", "created_at",
+)  # fmt: skip
 
 
 def person_ids(db: Session, hashes: Iterable[str]) -> dict[str, int]:
@@ -43,21 +48,19 @@ def create_persons(
     ids by hash. The prefecture is read from the address (the insurer's when it names none)."""
     if not residents:
         return {}
-    values = [
-        {
-            "family_name": r.family_name[:64],
-            "given_name": r.given_name[:64],
-            "family_name_kana": r.family_name_kana[:128],
-            "given_name_kana": r.given_name_kana[:128],
-            "birth_date": r.birth_date,
-            "sex": r.sex,
-            "postal_code": r.postal_code,
-            "address": r.address[:256],
-            "prefecture_code": r.prefecture_code or prefecture_of(r.address) or fallback_prefecture,
-            "my_number_hash": digest,
-            "created_at": now,
-        }
-        for digest, r in sorted(residents.items())
-    ]
-    rows = db.execute(insert(_PERSONS).returning(_PERSONS.c.my_number_hash, _PERSONS.c.id), values)
-    return {digest: int(person_id) for digest, person_id in rows}
+    connection = db.connection()
+    wanted = sorted(residents.items())
+    ids = reserve_ids(connection, _PERSONS, len(wanted))
+    out = BulkInsert(connection, _PERSONS, _COLUMNS)
+    day = out.cached_converter("birth_date")
+    at = out.convert("created_at", now)
+    out.run([
+        (
+            person_id, r.family_name[:64], r.given_name[:64], r.family_name_kana[:128],
+            r.given_name_kana[:128], day(r.birth_date), r.sex.value, r.postal_code,
+            r.address[:256],
+            r.prefecture_code or prefecture_of(r.address) or fallback_prefecture, digest, at,
+        )
+        for person_id, (digest, r) in zip(ids, wanted, strict=True)
+    ])  # fmt: skip
+    return {digest: person_id for person_id, (digest, _) in zip(ids, wanted, strict=True)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import BinaryIO, Final
 
@@ -28,11 +28,22 @@ def detect_encoding(source: BinaryIO) -> str:
         raise RegistrationFileError(f"registration.file.{rule}") from None
 
 
-def _decoded(source: BinaryIO, encoding: str) -> Iterator[str]:
+def pieces_of(source: BinaryIO) -> Iterator[bytes]:
+    """The file from its start, :data:`PIECE` bytes at a time."""
     source.seek(0)
+    while piece := source.read(PIECE):
+        yield piece
+
+
+def _decoded(source: BinaryIO, encoding: str) -> Iterator[str]:
+    return decoded_pieces(pieces_of(source), encoding)
+
+
+def decoded_pieces(pieces: Iterable[bytes], encoding: str) -> Iterator[str]:
+    """The text of the file's pieces (a character may straddle two pieces)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     lines_before = 0
-    while piece := source.read(PIECE):
+    for piece in pieces:
         try:
             text = decoder.decode(piece)
         except UnicodeDecodeError as exc:
@@ -63,6 +74,13 @@ def open_records(source: BinaryIO) -> tuple[str, Iterator[Record]]:
             "registration.file.header", expected=",".join(COLUMNS), line=str(first[0])
         )
     return encoding, records
+
+
+def data_records(pieces: Iterable[bytes], encoding: str) -> Iterator[Record]:
+    """The records after the header of a file already checked (:func:`open_records`)."""
+    records = _guarded(csv_records(lines_of(decoded_pieces(pieces, encoding))))
+    next(records, None)  # the header
+    return records
 
 
 def parsed(records: Iterator[Record], *, today: date) -> Iterator[MemberEvent | RowError]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Row, Table, select, tuple_
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 
 from onshi.identity.models import Sex
@@ -131,13 +131,21 @@ class SimulatedResidentLookup:
         wanted = sorted(set(keys))
         found: dict[tuple[date, str], list[Resident]] = {key: [] for key in wanted}
         columns = [self.table.c[name] for name in _COLUMNS]
-        for start in range(0, len(wanted), _IN_CHUNK):
-            part = wanted[start : start + _IN_CHUNK]
-            query = (
-                select(*columns)
-                .where(tuple_(self.table.c.birth_date, self.table.c.sex).in_(part))
-                .order_by(self.table.c.id)
-            )
-            for row in self.db.execute(query):
-                found[(row.birth_date, str(row.sex))].append(self._keys_of(row))
+        by_sex: dict[str, list[date]] = {}
+        for birth, sex in wanted:
+            by_sex.setdefault(sex, []).append(birth)
+        # one sex and a list of birth dates: an index search on (birth_date, sex), where a
+        # row-value IN list would make SQLite scan the whole registry
+        for sex, births in by_sex.items():
+            for start in range(0, len(births), _IN_CHUNK):
+                query = (
+                    select(*columns)
+                    .where(
+                        self.table.c.sex == sex,
+                        self.table.c.birth_date.in_(births[start : start + _IN_CHUNK]),
+                    )
+                    .order_by(self.table.c.id)
+                )
+                for row in self.db.execute(query):
+                    found[(row.birth_date, str(row.sex))].append(self._keys_of(row))
         return found

@@ -10,7 +10,8 @@ from onshi.clock import SystemClock
 from onshi.db.registry import load_all_models
 from onshi.seeding.nation import SeedResult
 
-#: The demo insurer operator who administers the insurer's registration API keys.
+#: The demo insurer operator who administers the insurer (``is_insurer_admin``): its operator
+#: accounts and its systems' registration API keys.
 DEMO_INSURER_ADMIN = "demo-insurer"
 
 
@@ -21,7 +22,6 @@ def create_demo_accounts(
     from onshi.accounts.passwords import PasswordService
     from onshi.accounts.services import create_staff_account
     from onshi.qualification.models import Insurer
-    from onshi.registration.models import InsurerAdministrator
 
     passwords = PasswordService.default()
     clock = SystemClock()
@@ -48,16 +48,10 @@ def create_demo_accounts(
                 # The demo hospital's doctor administers its card readers (/clinic/devices).
                 is_institution_admin=role == "doctor",
             )
-            if login == DEMO_INSURER_ADMIN and insurer_id is not None:
-                # registers the insurer systems' API keys (/insurer/registrations/api-keys)
-                db.add(
-                    InsurerAdministrator(
-                        staff_account_id=account.id, insurer_id=insurer_id, granted_at=clock.now()
-                    )
-                )
-            # The demo insurer administrator also manages the insurer's operator accounts
+            # The demo insurer administrator registers the insurer systems' API keys
+            # (/insurer/registrations/api-keys) and manages the insurer's operator accounts
             # (/insurer/staff); the second demo operator is a plain operator (four-eyes).
-            account.is_insurer_admin = login == DEMO_INSURER_ADMIN
+            account.is_insurer_admin = login == DEMO_INSURER_ADMIN and insurer_id is not None
 
 
 def demo_patient(connection: Connection) -> tuple[int, str] | None:

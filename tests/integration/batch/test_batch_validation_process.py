@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from onshi.batch import ingest, processing, source
+from onshi.batch import ingest, processing, source, validate
 from onshi.batch.models import BatchInquiry, BatchInquiryInput, BatchInquiryRow, BatchStatus
 from onshi.batch.queries import ResultLine, iter_results
 from onshi.batch.services import submit_csv, submit_rows
@@ -49,7 +49,7 @@ ENDED = {0, -signal.SIGTERM}
 
 
 class ProcessStarter:
-    """Stands in for the ``subprocess`` module inside :mod:`onshi.batch.source`: starts the
+    """Stands in for the ``subprocess`` module inside :mod:`onshi.batch.validate`: starts the
     real validation process (or ``command``) and keeps every process it started."""
 
     PIPE = subprocess.PIPE
@@ -88,7 +88,7 @@ def _small_pieces_and_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _use_process(monkeypatch: pytest.MonkeyPatch, starter: ProcessStarter) -> ProcessStarter:
     monkeypatch.setattr(source, "PIPELINE_MIN_ROWS", THRESHOLD)
-    monkeypatch.setattr(source, "subprocess", starter)
+    monkeypatch.setattr(validate, "subprocess", starter)
     return starter
 
 

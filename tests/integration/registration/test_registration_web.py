@@ -17,7 +17,6 @@ from onshi.clock import FrozenClock
 from onshi.qualification.links import current_link
 from onshi.qualification.models import LinkStatus, Qualification
 from onshi.registration import api_keys
-from onshi.registration.models import InsurerAdministrator
 from tests.device_client import DeviceKey
 from tests.factories import DEFAULT_PASSWORD, make_insurer, make_staff_account
 from tests.integration.registration.registration_helpers import HANAKO, TARO, csv_bytes, family, row
@@ -35,11 +34,9 @@ def app(db_engine: Engine, clock: FrozenClock) -> Litestar:
 @pytest.fixture
 def accounts(db: Session, clock: FrozenClock) -> dict[str, object]:
     insurer = make_insurer(db)
-    first = make_staff_account(db, "insurer_operator", insurer=insurer)
+    first = make_staff_account(db, "insurer_operator", insurer=insurer, is_insurer_admin=True)
     second = make_staff_account(db, "insurer_operator", insurer=insurer)
     other = make_staff_account(db, "insurer_operator")
-    db.add(InsurerAdministrator(staff_account_id=first.id, insurer_id=insurer.id,
-                                granted_at=clock.now()))  # fmt: skip
     family(db, key=MY_NUMBER_KEY)
     db.commit()
     return {"insurer": insurer, "first": first, "second": second, "other": other}
@@ -178,3 +175,18 @@ def test_signed_api(
         db.commit()
         revoked = key.signed_post(client, "/api/v1/registrations", body)
         assert revoked.json()["error"]["code"] == "registration.api.revoked_key"
+
+
+def test_insurer_administrator_is_the_staff_account_flag(
+    db: Session, accounts: dict[str, object]
+) -> None:
+    insurer, first, second = accounts["insurer"], accounts["first"], accounts["second"]
+    other = accounts["other"]
+    insurer_id = insurer.id  # type: ignore[attr-defined]
+    assert api_keys.is_insurer_admin(db, staff_id=first.id, insurer_id=insurer_id)  # type: ignore[attr-defined]
+    assert not api_keys.is_insurer_admin(db, staff_id=second.id, insurer_id=insurer_id)  # type: ignore[attr-defined]
+    # the flag administers the account's own insurer only
+    assert not api_keys.is_insurer_admin(db, staff_id=first.id, insurer_id=other.insurer_id)  # type: ignore[attr-defined]
+    first.active = False  # type: ignore[attr-defined]
+    db.flush()
+    assert not api_keys.is_insurer_admin(db, staff_id=first.id, insurer_id=insurer_id)  # type: ignore[attr-defined]

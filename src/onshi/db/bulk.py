@@ -1,7 +1,10 @@
 """Bulk INSERT through the driver's executemany with positional tuples: the column values are
 converted once per column type (SQLAlchemy's bind processors, so dates and UTC datetimes are
 stored exactly as the ORM stores them), skipping the per-row parameter dictionaries of Core
-executemany, which cost more than the inserts themselves at a million rows."""
+executemany, which cost more than the inserts themselves at a million rows.
+
+:func:`reserve_ids` gives a batch of rows their primary keys before they are inserted (rows
+that other rows of the same batch refer to), without one ``RETURNING`` round trip per row."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, text
 
 Processor = Callable[[Any], Any] | None
 _CACHED: dict[tuple[str, str, str], Callable[[Any], Any]] = {}
@@ -65,3 +68,26 @@ class BulkInsert:
                     copy.write_row(row)
             return
         self.connection.exec_driver_sql(self.sql, list(rows))
+
+
+def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """``count`` fresh values of ``table.id`` for rows this transaction is about to insert with
+    explicit ids.
+
+    PostgreSQL: the column's own sequence (``nextval``, safe against any concurrent writer).
+    SQLite: the ids after the largest one, read once this transaction holds the database's
+    write lock (taken first by a write that changes nothing), so no other connection can insert
+    into the table until this transaction ends; a transaction whose snapshot is stale fails
+    there (``database is locked``) rather than reserving ids someone else took."""
+    if count <= 0:
+        return []
+    name = table.name  # from the model metadata, never from input
+    if connection.dialect.name == "postgresql":
+        sequence = f"pg_get_serial_sequence('{name}', 'id')"
+        query = f"SELECT nextval({sequence}) FROM generate_series(1, :n)"  # noqa: S608
+        rows = connection.execute(text(query), {"n": count})
+        return sorted(int(value) for (value,) in rows)
+    connection.exec_driver_sql(f"UPDATE {name} SET id = id WHERE 0")  # noqa: S608  (the lock)
+    last = connection.exec_driver_sql(f"SELECT max(id) FROM {name}").scalar()  # noqa: S608
+    start = int(last or 0) + 1
+    return list(range(start, start + count))
