@@ -467,9 +467,7 @@ def make_clinical_record(
     return _save(db, record, overrides)
 
 
-def make_viewer_settings(
-    db: Session, institution: Institution, **overrides: Any
-) -> ViewerSettings:
+def make_viewer_settings(db: Session, institution: Institution, **overrides: Any) -> ViewerSettings:
     """The institution's viewer settings (the defaults unless overridden)."""
     settings = ViewerSettings(
         institution_id=institution.id,

@@ -62,7 +62,8 @@ def test_pharmacist_with_drug_consent_reads_once_logged(db: Session, clock: Froz
     assert row.qualification_id == view.grant.member_id is not None
     assert row.consent_expires_at == consent.expires_at
     entry = access_entry_bytes(row).decode()
-    assert f'"consent_id":{consent.id}' in entry and '"staff_role":"pharmacist"' in entry
+    assert f'"consent_id":{consent.id}' in entry
+    assert '"staff_role":"pharmacist"' in entry
 
 
 def test_old_entry_bytes_unchanged_without_new_fields(db: Session, clock: FrozenClock) -> None:
@@ -106,12 +107,14 @@ def test_other_kind_and_other_institution(db: Session, clock: FrozenClock) -> No
     make_consent(db, person, clinic)
     here = _viewer(db, StaffRole.DOCTOR, clinic)
     there = _viewer(db, StaffRole.DOCTOR, other)
-    assert _reason(
-        authorise(db, clock, viewer=here, person_id=person.id, kind=ViewKind.HEALTH_CHECK)
-    ) is RefusalReason.NO_CONSENT
-    assert _reason(
-        authorise(db, clock, viewer=there, person_id=person.id, kind=ViewKind.DRUG)
-    ) is RefusalReason.OTHER_INSTITUTION
+    assert (
+        _reason(authorise(db, clock, viewer=here, person_id=person.id, kind=ViewKind.HEALTH_CHECK))
+        is RefusalReason.NO_CONSENT
+    )
+    assert (
+        _reason(authorise(db, clock, viewer=there, person_id=person.id, kind=ViewKind.DRUG))
+        is RefusalReason.OTHER_INSTITUTION
+    )
 
 
 def test_comprehensive_consent_covers_every_kind(db: Session, clock: FrozenClock) -> None:
@@ -150,16 +153,21 @@ def test_settings_and_pharmacy_rules(db: Session, clock: FrozenClock) -> None:
     make_consent(db, person, pharmacy, kind=ConsentKind.HEALTH_CHECK)
     doctor = _viewer(db, StaffRole.DOCTOR, clinic)
     pharmacist = _viewer(db, StaffRole.PHARMACIST, pharmacy)
-    assert _reason(
-        authorise(db, clock, viewer=doctor, person_id=person.id, kind=ViewKind.CLINICAL)
-    ) is RefusalReason.KIND_NOT_OFFERED
-    assert _reason(
-        authorise(db, clock, viewer=pharmacist, person_id=person.id, kind=ViewKind.HEALTH_CHECK)
-    ) is RefusalReason.PHARMACY_HEALTH_CHECK
+    assert (
+        _reason(authorise(db, clock, viewer=doctor, person_id=person.id, kind=ViewKind.CLINICAL))
+        is RefusalReason.KIND_NOT_OFFERED
+    )
+    assert (
+        _reason(
+            authorise(db, clock, viewer=pharmacist, person_id=person.id, kind=ViewKind.HEALTH_CHECK)
+        )
+        is RefusalReason.PHARMACY_HEALTH_CHECK
+    )
     make_viewer_settings(db, pharmacy, pharmacy_health_check=True)
     make_health_check_record(db, person)
     view = view_health_checks(db, clock, viewer=pharmacist, person_id=person.id)
-    assert not isinstance(view, Refusal) and len(view.records) == 1
+    assert not isinstance(view, Refusal)
+    assert len(view.records) == 1
 
 
 def test_held_member_is_under_review(db: Session, clock: FrozenClock) -> None:
@@ -168,9 +176,10 @@ def test_held_member_is_under_review(db: Session, clock: FrozenClock) -> None:
     make_qualification(db, person, link_status=LinkStatus.HELD)
     make_consent(db, person, clinic)
     viewer = _viewer(db, StaffRole.DOCTOR, clinic)
-    assert _reason(
-        authorise(db, clock, viewer=viewer, person_id=person.id, kind=ViewKind.DRUG)
-    ) is RefusalReason.UNDER_REVIEW
+    assert (
+        _reason(authorise(db, clock, viewer=viewer, person_id=person.id, kind=ViewKind.DRUG))
+        is RefusalReason.UNDER_REVIEW
+    )
 
 
 def test_emergency_rules(db: Session, clock: FrozenClock) -> None:
@@ -205,9 +214,11 @@ def test_emergency_rules(db: Session, clock: FrozenClock) -> None:
     )
     assert not isinstance(view, Refusal)
     access = db.scalars(select(DataAccess)).one()
-    assert access.purpose is AccessPurpose.EMERGENCY and access.consent_id is None
+    assert access.purpose is AccessPurpose.EMERGENCY
+    assert access.consent_id is None
     emergency = db.scalars(select(EmergencyView)).one()
-    assert emergency.access_id == access.id and emergency.reason == "意識障害"
+    assert emergency.access_id == access.id
+    assert emergency.reason == "意識障害"
 
 
 def test_disaster_without_declaration_refused(db: Session, clock: FrozenClock) -> None:
@@ -218,4 +229,4 @@ def test_disaster_without_declaration_refused(db: Session, clock: FrozenClock) -
         db, clock, viewer=viewer, person_id=person.id, kind=ViewKind.DRUG, mode=AccessMode.DISASTER
     )
     assert _reason(decision) is RefusalReason.DISASTER_NOT_DECLARED
-    assert NOW == clock.now()
+    assert clock.now() == NOW
