@@ -112,3 +112,11 @@ def judge(reference: ReferenceRange | None, value: float | int | str | None) -> 
     if _beyond(number, reference.guidance, reference.direction):
         return Judgement.GUIDANCE
     return Judgement.WITHIN
+
+
+def guidance_threshold(measure: str, sex: str | None = None) -> float:
+    """The numeric 保健指導判定値 of ``measure`` (the portal's chart guide lines)."""
+    reference = range_for(measure, sex)
+    if reference is None or not isinstance(reference.guidance, Decimal):
+        raise ReferenceDataError(f"no numeric guidance value for {measure}")
+    return float(reference.guidance)

@@ -25,6 +25,7 @@ from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
+from onshi.web.clinic.viewer import VIEWER_HANDLERS
 from onshi.web.favicon import favicon
 from onshi.web.insurer.landing import insurer_landing
 from onshi.web.insurer.registration_keys import KEY_HANDLERS
@@ -60,6 +61,7 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *RECEPTION_HANDLERS,
     *LOOKUP_HANDLERS,
     *BATCH_HANDLERS,
+    *VIEWER_HANDLERS,
     *account_handlers("clinic"),
     *manage_handlers("clinic"),
 ]
