@@ -39,6 +39,7 @@ from onshi.qualification.models import (
 )
 from onshi.records.models import DrugRecord, DrugSource
 from onshi.verification.models import ResultCode, VerificationEvent, VerificationMethod
+from onshi.viewer.disaster_models import DisasterDeclaration, DisasterPrefecture
 
 NOW = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 DEFAULT_PASSWORD = "correct horse battery staple 2026"
@@ -402,3 +403,32 @@ def make_drug_record(db: Session, person: Person | None = None, **overrides: Any
         source=DrugSource.CLAIM,
     )
     return _save(db, record, overrides)
+
+
+def make_disaster_declaration(
+    db: Session,
+    prefectures: tuple[str, ...] = ("13",),
+    declared_by: StaffAccount | None = None,
+    **overrides: Any,
+) -> DisasterDeclaration:
+    """An open-ended 災害時 declaration covering ``prefectures`` from :data:`NOW` (declared by
+    an administrator, made when not given). Written directly, without its audit event: tests
+    of the services use :func:`onshi.viewer.disaster.declare`."""
+    admin = declared_by or make_staff_account(db, StaffRole.ADMINISTRATOR)
+    declaration = DisasterDeclaration(
+        title=f"テスト災害{_next()}",
+        reason="",
+        starts_at=NOW,
+        ends_at=None,
+        declared_by=admin.id,
+        created_at=NOW,
+        ended_at=None,
+        ended_by=None,
+    )
+    _save(db, declaration, overrides)
+    db.add_all(
+        DisasterPrefecture(declaration_id=declaration.id, prefecture_code=code)
+        for code in prefectures
+    )
+    db.flush()
+    return declaration

@@ -25,6 +25,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.jlis.models",
     "onshi.registration.models",
     "onshi.uptake.models",
+    "onshi.viewer.disaster_models",
 )
 
 
