@@ -1,1 +1,1 @@
-"""The consent-gated viewer for 有資格者 and its special modes (災害時) and alerts."""
+"""The consent-gated viewer of drug, health-check and clinical information (有資格者)."""
