@@ -11,6 +11,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from onshi.web.admin.disasters import DISASTER_ADMIN_HANDLERS
 from onshi.web.admin.landing import admin_landing
 from onshi.web.admin.registration_incidents import registration_incidents
 from onshi.web.admin.uptake import UPTAKE_HANDLERS
@@ -74,6 +75,7 @@ ADMIN_HANDLERS: list[ControllerRouterHandler] = [
     admin_landing,
     registration_incidents,
     *UPTAKE_HANDLERS,
+    *DISASTER_ADMIN_HANDLERS,
     *account_handlers("admin"),
     *manage_handlers("admin"),
 ]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from onshi.accounts.models import StaffRole
+from onshi.audit.models import DataKind
 from onshi.viewer.alerts import alerts_for
+from onshi.viewer.disaster import DeclarationForm, DisasterError
+from onshi.viewer.disaster_queries import DeclarationSummary, DisasterView
+from onshi.web.admin.disasters import prefecture_regions
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,51 @@ _ROWS = [
 ALERTS = alerts_for(_ROWS, today=_TODAY)
 assert len(ALERTS) == 2  # one of each kind: the sample shows both
 
+NOW = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
+DECLARATION = DeclarationSummary(
+    id=1,
+    title="テスト地震",
+    reason="震度6強",
+    prefectures=("13", "14"),
+    prefecture_names=("東京都", "神奈川県"),
+    starts_at=NOW,
+    ends_at=None,
+    ended_at=NOW,
+    declared_by="管理者",
+    ended_by="管理者",
+    created_at=NOW,
+    state="active",
+)
+_FORM_CONTEXT: dict[str, Any] = {
+    "declarations": [DECLARATION, replace(DECLARATION, id=2, state="over")],
+    "regions": prefecture_regions(),
+    "form": DeclarationForm(prefectures=("13",), title="テスト", starts_at="2026-04-01T09:00"),
+    "problems": {
+        "prefectures": DisasterError("disaster.prefectures.required"),
+        "ends_at": DisasterError("disaster.ends_at.before_start"),
+        "title": DisasterError("disaster.title.too_long", max=100, got=120),
+    },
+}
+_VIEW = DisasterView(
+    occurred_at=NOW,
+    data_kind=DataKind.DRUG,
+    institution_name="テスト医院",
+    institution_code="1310100011",
+    prefecture_code="13",
+    staff_name="職員1",
+    staff_role=StaffRole.DOCTOR,
+)
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "partials/viewer/_alerts.html": {"alerts": ALERTS},
+    "pages/admin/disasters.html": _FORM_CONTEXT,
+    "partials/disaster/_declare_form.html": _FORM_CONTEXT,
+    "partials/disaster/_period.html": {"declaration": DECLARATION},
+    "pages/admin/disaster.html": {
+        "declaration": DECLARATION,
+        "views": [_VIEW, replace(_VIEW, staff_name=None, staff_role=None)],
+        "views_total": 600,
+        "view_limit": 500,
+        "error": DisasterError("disaster.end.already_ended"),
+    },
 }
-NOW = datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
