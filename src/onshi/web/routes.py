@@ -23,6 +23,7 @@ from onshi.web.api.verifications import VERIFICATION_API_HANDLERS
 from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
 from onshi.web.clinic.batch import BATCH_HANDLERS
 from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
+from onshi.web.clinic.disaster import DISASTER_CLINIC_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
@@ -60,6 +61,7 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_PAGE_HANDLERS,
     *RECEPTION_HANDLERS,
     *LOOKUP_HANDLERS,
+    *DISASTER_CLINIC_HANDLERS,
     *BATCH_HANDLERS,
     *account_handlers("clinic"),
     *manage_handlers("clinic"),

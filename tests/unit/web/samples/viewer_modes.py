@@ -8,9 +8,19 @@ from typing import Any
 
 from onshi.accounts.models import StaffRole
 from onshi.audit.models import DataKind
+from onshi.identity.models import Sex
+from onshi.qualification.models import CopaymentRatio, Relationship
+from onshi.verification.models import ResultCode
+from onshi.verification.results import QualificationRecord
 from onshi.viewer.alerts import alerts_for
-from onshi.viewer.disaster import DeclarationForm, DisasterError
+from onshi.viewer.disaster import DeclarationForm, DisasterDeclarationRef, DisasterError
 from onshi.viewer.disaster_queries import DeclarationSummary, DisasterView
+from onshi.viewer.disaster_search import (
+    DisasterSearchError,
+    NotDeclaredError,
+    SearchHit,
+    SearchOutcome,
+)
 from onshi.web.admin.disasters import prefecture_regions
 
 
@@ -71,7 +81,66 @@ _VIEW = DisasterView(
     staff_role=StaffRole.DOCTOR,
 )
 
+_REF = DisasterDeclarationRef(id=1, title="テスト地震", starts_at=NOW, ends_at=NOW)
+_QUALIFICATION = QualificationRecord(
+    id=1,
+    person_id=7,
+    insurer_number="06130014",
+    insurer_name="テスト健康保険組合",
+    card_class="01",
+    symbol="1234",
+    number="000123",
+    branch="00",
+    relationship=Relationship.INSURED,
+    acquired_on=date(2020, 4, 1),
+    lost_on=None,
+    loss_reason=None,
+    issued_on=date(2020, 4, 1),
+    valid_from=date(2020, 4, 1),
+    valid_to=None,
+    copayment_ratio=CopaymentRatio.THIRTY,
+    preschool=False,
+    elderly_certificate_ratio=None,
+    elderly_certificate_valid_from=None,
+    elderly_certificate_valid_to=None,
+    name="山田\u3000太郎",
+    name_kana="ヤマダ\u3000タロウ",
+    sex=Sex.MALE,
+    birth_date=date(1980, 5, 17),
+    address="東京都千代田区千代田1-1",
+    postal_code="1000001",
+)
+_HIT = SearchHit(
+    person_id=7,
+    result_code=ResultCode.VALID,
+    name="山田\u3000太郎",
+    name_kana="ヤマダ\u3000タロウ",
+    birth_date=date(1980, 5, 17),
+    address="東京都千代田区千代田1-1",
+    qualification=_QUALIFICATION,
+)
+_SEARCH: dict[str, Any] = {
+    "declaration": _REF,
+    "mode": "identity",
+    "values": {"kanji_name": "山田太郎", "birth_date": "1980-05-17", "address": "東京"},
+    "problems": {"address": DisasterSearchError("disaster.search.address_short", min=6)},
+    "outcome": SearchOutcome(
+        _REF,
+        "identity",
+        (_HIT, replace(_HIT, result_code=ResultCode.INVALID, qualification=None)),
+    ),
+    "can_view": True,
+    "viewer_link": "/clinic/viewer/{person_id}/drugs?mode=disaster",
+}
+
 SAMPLES: dict[str, dict[str, Any]] = {
+    "pages/clinic/disaster.html": _SEARCH,
+    "partials/disaster/_search.html": {
+        **_SEARCH,
+        "can_view": False,
+        "outcome": SearchOutcome(_REF, "card", (), multiple=True),
+    },
+    "pages/clinic/disaster_refused.html": {"error": NotDeclaredError(prefecture="東京都")},
     "partials/viewer/_alerts.html": {"alerts": ALERTS},
     "pages/admin/disasters.html": _FORM_CONTEXT,
     "partials/disaster/_declare_form.html": _FORM_CONTEXT,
