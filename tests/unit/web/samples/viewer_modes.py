@@ -14,7 +14,7 @@ from onshi.verification.models import ResultCode
 from onshi.verification.results import QualificationRecord
 from onshi.viewer.alerts import alerts_for
 from onshi.viewer.disaster import DeclarationForm, DisasterDeclarationRef, DisasterError
-from onshi.viewer.disaster_queries import DeclarationSummary, DisasterView
+from onshi.viewer.disaster_queries import DeclarationSummary, DisasterView, PersonDeclaration
 from onshi.viewer.disaster_search import (
     DisasterSearchError,
     NotDeclaredError,
@@ -139,6 +139,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         **_SEARCH,
         "can_view": False,
         "outcome": SearchOutcome(_REF, "card", (), multiple=True),
+    },
+    "partials/viewer/_disaster_declarations.html": {
+        "disaster_declarations": [
+            PersonDeclaration(id=1, title="テスト地震", starts_at=NOW, ends_at=None, views=2),
+            PersonDeclaration(id=2, title="テスト豪雨", starts_at=NOW, ends_at=NOW, views=1),
+        ]
     },
     "pages/clinic/disaster_refused.html": {"error": NotDeclaredError(prefecture="東京都")},
     "partials/viewer/_alerts.html": {"alerts": ALERTS},
