@@ -47,6 +47,7 @@ from onshi.records.models import (
     MetabolicJudgement,
 )
 from onshi.verification.models import ResultCode, VerificationEvent, VerificationMethod
+from onshi.viewer.disaster_models import DisasterDeclaration, DisasterPrefecture
 from onshi.viewer.models import ViewerSettings
 
 NOW = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
@@ -480,3 +481,32 @@ def make_viewer_settings(db: Session, institution: Institution, **overrides: Any
         updated_at=NOW,
     )
     return _save(db, settings, overrides)
+
+
+def make_disaster_declaration(
+    db: Session,
+    prefectures: tuple[str, ...] = ("13",),
+    declared_by: StaffAccount | None = None,
+    **overrides: Any,
+) -> DisasterDeclaration:
+    """An open-ended 災害時 declaration covering ``prefectures`` from :data:`NOW` (declared by
+    an administrator, made when not given). Written directly, without its audit event: tests
+    of the services use :func:`onshi.viewer.disaster.declare`."""
+    admin = declared_by or make_staff_account(db, StaffRole.ADMINISTRATOR)
+    declaration = DisasterDeclaration(
+        title=f"テスト災害{_next()}",
+        reason="",
+        starts_at=NOW,
+        ends_at=None,
+        declared_by=admin.id,
+        created_at=NOW,
+        ended_at=None,
+        ended_by=None,
+    )
+    _save(db, declaration, overrides)
+    db.add_all(
+        DisasterPrefecture(declaration_id=declaration.id, prefecture_code=code)
+        for code in prefectures
+    )
+    db.flush()
+    return declaration

@@ -26,6 +26,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.registration.models",
     "onshi.uptake.models",
     "onshi.viewer.models",
+    "onshi.viewer.disaster_models",
 )
 
 

@@ -50,6 +50,7 @@ from onshi.institutions.models import Institution, InstitutionKind
 from onshi.qualification.models import Qualification
 from onshi.qualification.visibility import shown_member_ids, withheld_member_ids
 from onshi.verification.models import VerificationEvent
+from onshi.viewer.disaster import declaration_covering
 from onshi.viewer.kinds import AccessMode, ViewKind
 from onshi.viewer.options import ViewerOptions, viewer_options
 
@@ -247,11 +248,19 @@ def _by_emergency(
 def _by_disaster(
     db: Session, base: dict[str, Any], institution: Institution, now: datetime, refuse: _Refuse
 ) -> Decision:
-    """災害時: only inside an active declaration over the institution's prefecture. The
-    declarations are kept by the disaster mode (``onshi.viewer.disaster``); until it is part of
-    this build, no declaration exists and every disaster-mode read is refused."""
-    del db, institution, now
-    return refuse(RefusalReason.DISASTER_NOT_DECLARED)
+    """災害時: only inside an active declaration over the institution's prefecture
+    (:func:`onshi.viewer.disaster.declaration_covering`); no consent is needed ("同意なし")."""
+    declaration = declaration_covering(db, prefecture_code=institution.prefecture_code, now=now)
+    if declaration is None:
+        return refuse(RefusalReason.DISASTER_NOT_DECLARED)
+    options: ViewerOptions = base["options"]
+    return Grant(
+        **base,
+        member_id=_member_of_visit(db, base["person_id"], None),
+        disaster_declaration_id=declaration.id,
+        disaster_ends_at=declaration.ends_at,
+        include_surgery=base["kind"] is ViewKind.CLINICAL and options.offer_surgery,
+    )
 
 
 def _member_of_visit(db: Session, person_id: int, event_id: int | None) -> int | None:

@@ -24,6 +24,7 @@ from tests.factories import (
     NOW,
     make_clinical_record,
     make_consent,
+    make_disaster_declaration,
     make_drug_record,
     make_health_check_record,
     make_institution,
@@ -221,12 +222,32 @@ def test_emergency_rules(db: Session, clock: FrozenClock) -> None:
     assert emergency.reason == "意識障害"
 
 
-def test_disaster_without_declaration_refused(db: Session, clock: FrozenClock) -> None:
-    clinic = make_institution(db)
+def test_disaster_only_inside_a_declaration(db: Session, clock: FrozenClock) -> None:
+    clinic = make_institution(db, prefecture_code="13")
+    elsewhere = make_institution(db, prefecture_code="27")
     person = make_person(db)
-    viewer = _viewer(db, StaffRole.DOCTOR, clinic)
-    decision = authorise(
-        db, clock, viewer=viewer, person_id=person.id, kind=ViewKind.DRUG, mode=AccessMode.DISASTER
-    )
-    assert _reason(decision) is RefusalReason.DISASTER_NOT_DECLARED
-    assert clock.now() == NOW
+    make_drug_record(db, person)
+    here = _viewer(db, StaffRole.DOCTOR, clinic)
+    there = _viewer(db, StaffRole.DOCTOR, elsewhere)
+
+    def ask(viewer: Viewer) -> Grant | Refusal:
+        return authorise(
+            db,
+            clock,
+            viewer=viewer,
+            person_id=person.id,
+            kind=ViewKind.DRUG,
+            mode=AccessMode.DISASTER,
+        )
+
+    assert _reason(ask(here)) is RefusalReason.DISASTER_NOT_DECLARED
+    declaration = make_disaster_declaration(db, ("13",), ends_at=NOW + timedelta(days=3))
+    assert _reason(ask(there)) is RefusalReason.DISASTER_NOT_DECLARED
+    view = view_drugs(db, clock, viewer=here, person_id=person.id, mode=AccessMode.DISASTER)
+    assert not isinstance(view, Refusal)
+    access = db.scalars(select(DataAccess)).one()
+    assert access.purpose is AccessPurpose.DISASTER
+    assert access.disaster_declaration_id == declaration.id
+    assert access.consent_id is None
+    clock.advance(timedelta(days=3))
+    assert _reason(ask(here)) is RefusalReason.DISASTER_NOT_DECLARED

@@ -1,7 +1,7 @@
 """viewer: institution viewer settings, 救急時 views, and what allowed each staff view
 
 Revision ID: 0013_viewer
-Revises: 0009_transparency_log
+Revises: 0012_disaster_mode
 
 New columns only on ``data_access_log`` (ALTER TABLE … ADD COLUMN, no rebuild on SQLite, no
 constraint: an access row is a transparency-log entry, its bytes name these fields only when set,
@@ -18,7 +18,7 @@ from alembic import op
 import onshi.db.types
 
 revision: str = "0013_viewer"
-down_revision: str | None = "0009_transparency_log"
+down_revision: str | None = "0012_disaster_mode"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
