@@ -19,6 +19,7 @@ from onshi.audit.models import ActorKind, DataAccess
 from onshi.audit.services import record_audit, record_data_access
 from onshi.clock import Clock, today_jst
 from onshi.records.models import ClinicalCategory, ClinicalRecord, DrugRecord, HealthCheckRecord
+from onshi.viewer.alerts import Alert, alerts_for
 from onshi.viewer.gate import Grant, Refusal, Viewer, authorise
 from onshi.viewer.kinds import AccessMode, ViewKind
 from onshi.viewer.models import EmergencyView
@@ -50,6 +51,7 @@ class DrugView(Opened):
     months: tuple[DrugMonth, ...]
     filters: DrugFilters
     truncated: bool
+    alerts: tuple[Alert, ...]  # over the whole window, whatever the filters
 
 
 @dataclass(frozen=True)
@@ -132,18 +134,25 @@ def view_drugs(
     if isinstance(decision, Refusal):
         return decision
     asked = filters or DrugFilters()
-    records = drug_history(
-        db,
-        person_id=person_id,
-        today=today_jst(clock),
-        years=decision.options.drug_history_years,
-        filters=asked,
+    today = today_jst(clock)
+    years = decision.options.drug_history_years
+    records = drug_history(db, person_id=person_id, today=today, years=years, filters=asked)
+    whole = (
+        records
+        if asked == DrugFilters()
+        else drug_history(db, person_id=person_id, today=today, years=years, filters=DrugFilters())
     )
+    alerts = alerts_for(whole, today=today)
     access, patient = _log_read(
         db,
         clock,
         decision,
-        {"view": view, "rows": len(records), "filters": asked.as_details()},
+        {
+            "view": view,
+            "rows": len(records),
+            "alerts": len(alerts),
+            "filters": asked.as_details(),
+        },
     )
     return DrugView(
         grant=decision,
@@ -153,6 +162,7 @@ def view_drugs(
         months=tuple(by_month(records)),
         filters=asked,
         truncated=len(records) >= DRUG_ROWS_MAX,
+        alerts=tuple(alerts),
     )
 
 

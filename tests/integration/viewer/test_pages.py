@@ -256,3 +256,25 @@ def test_reception_card_links_to_the_viewer_for_qualified_staff(
     assert f"/clinic/viewer/{person.id}/drugs" in client.get("/clinic/reception").text
     signed_in(client, db, clock, make_staff_account(db, StaffRole.RECEPTION, clinic))
     assert f"/clinic/viewer/{person.id}/drugs" not in client.get("/clinic/reception").text
+
+
+def test_drug_page_shows_duplicate_therapy_alert(
+    client: TestClient[Litestar], db: Session, clock: FrozenClock
+) -> None:
+    pharmacy = make_institution(db, kind=InstitutionKind.PHARMACY)
+    person = make_person(db)
+    for name, day in (("A医院", date(2026, 3, 1)), ("B医院", date(2026, 3, 10))):
+        make_drug_record(
+            db,
+            person,
+            dispensed_on=day,
+            prescribing_institution_name=name,
+            institution_name=f"{name}前薬局",
+            days=28,
+        )
+    make_consent(db, person, pharmacy)
+    signed_in(client, db, clock, make_staff_account(db, StaffRole.PHARMACIST, pharmacy))
+    page = client.get(f"/clinic/viewer/{person.id}/drugs", params={"drug": "存在しない"})
+    assert page.status_code == 200
+    assert "viewer-alerts" in page.text  # alerts over the whole window, not the filtered rows
+    assert "viewer-alert--duplicate" in page.text

@@ -193,14 +193,13 @@ def drugs_page(  # noqa: PLR0917 - Litestar injects dependencies and query by na
         filters=filters,
         view="fragment" if wants_fragment(request) else "page",
     )
-    return _show(request, db, principal, person_id, result, clock, **_alerts(result, clock))
+    return _show(request, db, principal, person_id, result, clock, **_alerts(result))
 
 
-def _alerts(result: DrugView | Refusal, clock: Clock) -> dict[str, Any]:
-    """Where the cross-institution alerts (duplicate therapy, contraindicated pairs) plug in:
-    ``onshi.viewer.alerts.alerts_for`` when that module is part of the build."""
-    del result, clock
-    return {}
+def _alerts(result: DrugView | Refusal) -> dict[str, Any]:
+    """The cross-institution alerts (duplicate therapy, contraindicated pairs) of the drug
+    page, computed by the read over the whole window (``partials/viewer/_alerts.html``)."""
+    return {} if isinstance(result, Refusal) else {"alerts": list(result.alerts)}
 
 
 @get(
@@ -354,6 +353,8 @@ def emergency_view(  # noqa: PLR0917 - Litestar injects dependencies by name
             db, clock, viewer=viewer, person_id=person_id, mode=AccessMode.EMERGENCY, reason=reason
         )
     extra: dict[str, Any] = {"categories": ClinicalCategory} if kind is ViewKind.CLINICAL else {}
+    if isinstance(result, DrugView):
+        extra = _alerts(result)
     return _show(request, db, principal, person_id, result, clock, **extra)
 
 
