@@ -62,6 +62,9 @@ class AccessPurpose(StrEnum):
     # A 記号番号 (insurer number, symbol and number) lookup by the institution: allowed by the
     # lookup itself at the institution, not by a consent given at a reader.
     SYMBOL_NUMBER = "symbol_number"
+    # The results of a 一括照会 (batch inquiry: names, 負担割合 …) served to the institution
+    # that sent it: allowed by the inquiry, not by a consent.
+    BATCH = "batch"
 
 
 class EntryKind(StrEnum):

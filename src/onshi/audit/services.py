@@ -155,10 +155,14 @@ def record_data_access(
     return access
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
+    """An entry's timestamp: timezone-aware, in UTC."""
     if moment.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
     return moment.astimezone(UTC)
+
+
+_utc = utc
 
 
 def _canonical_json(value: Any) -> str:

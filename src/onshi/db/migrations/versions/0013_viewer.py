@@ -3,9 +3,9 @@
 Revision ID: 0013_viewer
 Revises: 0012_disaster_mode
 
-New columns only on ``data_access_log`` (ALTER TABLE … ADD COLUMN, no rebuild on SQLite, no
-constraint: an access row is a transparency-log entry, its bytes name these fields only when set,
-so existing rows keep their leaf hashes), and two new tables.
+New columns on ``data_access_log`` (no constraint: an access row is a transparency-log entry,
+its bytes name these fields only when set, so existing rows keep their leaf hashes), the access
+purpose ``batch`` (一括照会 results served), and two new tables.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_OLD_PURPOSES = "purpose IN ('normal', 'emergency', 'disaster', 'self', 'symbol_number')"
+_NEW_PURPOSES = "purpose IN ('normal', 'emergency', 'disaster', 'self', 'symbol_number', 'batch')"
 
 
 def _when(name: str, *, nullable: bool) -> sa.Column[object]:
@@ -36,13 +38,16 @@ def _flag(name: str, default: bool) -> sa.Column[bool]:
 
 
 def upgrade() -> None:
-    op.add_column("data_access_log", sa.Column("staff_role", sa.String(length=32), nullable=True))
-    op.add_column("data_access_log", sa.Column("qualification_id", sa.BigInteger(), nullable=True))
-    op.add_column("data_access_log", sa.Column("consent_id", sa.BigInteger(), nullable=True))
-    op.add_column("data_access_log", _when("consent_expires_at", nullable=True))
-    op.add_column(
-        "data_access_log", sa.Column("disaster_declaration_id", sa.BigInteger(), nullable=True)
-    )
+    # One rebuild on SQLite (the purpose CHECK gains 'batch'); rows and ids are copied as they
+    # are, so every entry keeps its bytes.
+    with op.batch_alter_table("data_access_log") as batch:
+        batch.drop_constraint(op.f("ck_data_access_log_purpose"), type_="check")
+        batch.create_check_constraint("purpose", _NEW_PURPOSES)
+        batch.add_column(sa.Column("staff_role", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("qualification_id", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("consent_id", sa.BigInteger(), nullable=True))
+        batch.add_column(_when("consent_expires_at", nullable=True))
+        batch.add_column(sa.Column("disaster_declaration_id", sa.BigInteger(), nullable=True))
 
     op.create_table(
         "institution_viewer_settings",
@@ -134,7 +139,10 @@ def downgrade() -> None:
     op.drop_index("ix_emergency_views_institution_reviewed", table_name="emergency_views")
     op.drop_table("emergency_views")
     op.drop_table("institution_viewer_settings")
+    op.execute("DELETE FROM data_access_log WHERE purpose = 'batch'")
     with op.batch_alter_table("data_access_log") as batch:
+        batch.drop_constraint(op.f("ck_data_access_log_purpose"), type_="check")
+        batch.create_check_constraint("purpose", _OLD_PURPOSES)
         batch.drop_column("disaster_declaration_id")
         batch.drop_column("consent_expires_at")
         batch.drop_column("consent_id")
