@@ -18,7 +18,7 @@ from onshi.accounts.services import resolve_session
 from onshi.audit.integrator import Integrator
 from onshi.audit.keys import log_identity
 from onshi.batch.worker import BatchWorker
-from onshi.clock import Clock, SystemClock
+from onshi.clock import Clock, server_clock
 from onshi.db.engine import make_engine, make_session_factory
 from onshi.settings import Settings
 from onshi.web.api.openapi import api_openapi_config
@@ -49,7 +49,7 @@ def create_app(
 ) -> Litestar:
     engine = make_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
     session_factory = make_session_factory(engine)
-    the_clock = clock or SystemClock()
+    the_clock = clock or server_clock(settings.clock_offset_seconds)
     catalogue = Catalogue.discover()
     policy = session_policy(settings)
     broker = build_broker(settings)

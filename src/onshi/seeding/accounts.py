@@ -45,8 +45,9 @@ def create_demo_accounts(
                 institution_id=institution_id,
                 insurer_id=insurer_id,
                 emergency_permission=role == "doctor",
-                # The demo hospital's doctor administers its card readers (/clinic/devices).
-                is_institution_admin=role == "doctor",
+                # The demo hospital's doctor and the demo pharmacy's pharmacist administer
+                # their institution's card readers (/clinic/devices) and viewer settings.
+                is_institution_admin=role in {"doctor", "pharmacist"},
             )
             if login == DEMO_INSURER_ADMIN and insurer_id is not None:
                 # registers the insurer systems' API keys (/insurer/registrations/api-keys)
