@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -79,6 +80,10 @@ def create_app(
             batch_worker.start()
         if integrator is not None:
             integrator.start()
+        # Everything built so far (modules, templates, the app) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it (large pages,
+        # e.g. 5 years of drugs, made the collections show up as 100 ms stalls; docs/viewer.md).
+        gc.freeze()
         try:
             yield
         finally:

@@ -11,7 +11,8 @@ institution administrator's review. Services flush, never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from onshi.audit.models import ActorKind, DataAccess
 from onshi.audit.services import record_audit, record_data_access
 from onshi.clock import Clock, today_jst
 from onshi.records.models import ClinicalCategory, ClinicalRecord, DrugRecord, HealthCheckRecord
-from onshi.viewer.alerts import Alert, alerts_for
+from onshi.viewer.alerts import RECENT_DAYS, Alert, alerts_for
 from onshi.viewer.gate import Grant, Refusal, Viewer, authorise
 from onshi.viewer.kinds import AccessMode, ViewKind
 from onshi.viewer.models import EmergencyView
@@ -34,6 +35,12 @@ from onshi.viewer.records import (
     health_checks,
     patient_header,
 )
+
+#: The drug page opens on this much history (the whole window is a link away).
+RECENT_MONTHS: Final = timedelta(days=365)
+#: Rows the alerts need: courses still running within their 100 days (a course is at most a
+#: year long here).
+ALERT_LOOKBACK: Final = timedelta(days=RECENT_DAYS + 366)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ class DrugView(Opened):
     months: tuple[DrugMonth, ...]
     filters: DrugFilters
     truncated: bool
-    alerts: tuple[Alert, ...]  # over the whole window, whatever the filters
+    alerts: tuple[Alert, ...]  # of the recent courses, whatever the filters
+    recent_only: bool  # the default view: the last 12 months of the window
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,7 @@ def view_drugs(
     mode: AccessMode = AccessMode.CONSENT,
     reason: str | None = None,
     filters: DrugFilters | None = None,
+    whole_window: bool = False,
     view: str = "page",
 ) -> DrugView | Refusal:
     """薬剤情報 over the institution's drug-history years (``view``: page, fragment or print,
@@ -136,13 +145,19 @@ def view_drugs(
     asked = filters or DrugFilters()
     today = today_jst(clock)
     years = decision.options.drug_history_years
-    records = drug_history(db, person_id=person_id, today=today, years=years, filters=asked)
-    whole = (
-        records
-        if asked == DrugFilters()
-        else drug_history(db, person_id=person_id, today=today, years=years, filters=DrugFilters())
-    )
-    alerts = alerts_for(whole, today=today)
+    # Without any filter the page opens on the last 12 months; the whole window (3 to 5 years)
+    # is one link away (``whole_window``), and any filter searches the whole window.
+    recent = not whole_window and asked == DrugFilters()
+    shown = DrugFilters(since=today - RECENT_MONTHS) if recent else asked
+    records = drug_history(db, person_id=person_id, today=today, years=years, filters=shown)
+    # The alerts look at courses reaching into the last 100 days, whatever is displayed.
+    alerts = alerts_for(
+        drug_history(
+            db, person_id=person_id, today=today, years=years,
+            filters=DrugFilters(since=today - ALERT_LOOKBACK),
+        ),
+        today=today,
+    )  # fmt: skip
     access, patient = _log_read(
         db,
         clock,
@@ -152,6 +167,7 @@ def view_drugs(
             "rows": len(records),
             "alerts": len(alerts),
             "filters": asked.as_details(),
+            "recent_only": recent,
         },
     )
     return DrugView(
@@ -163,6 +179,7 @@ def view_drugs(
         filters=asked,
         truncated=len(records) >= DRUG_ROWS_MAX,
         alerts=tuple(alerts),
+        recent_only=recent,
     )
 
 

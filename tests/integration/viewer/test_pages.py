@@ -278,3 +278,22 @@ def test_drug_page_shows_duplicate_therapy_alert(
     assert page.status_code == 200
     assert "viewer-alerts" in page.text  # alerts over the whole window, not the filtered rows
     assert "viewer-alert--duplicate" in page.text
+
+
+def test_drug_page_opens_on_twelve_months_with_the_whole_window_a_link_away(
+    client: TestClient[Litestar], db: Session, clock: FrozenClock
+) -> None:
+    pharmacy = make_institution(db, kind=InstitutionKind.PHARMACY)
+    person = make_person(db)
+    make_drug_record(db, person, drug_name="最近の薬", dispensed_on=date(2026, 1, 10))
+    make_drug_record(db, person, drug_name="二年前の薬", dispensed_on=date(2024, 3, 1))
+    make_consent(db, person, pharmacy)
+    signed_in(client, db, clock, make_staff_account(db, StaffRole.PHARMACIST, pharmacy))
+    page = client.get(f"/clinic/viewer/{person.id}/drugs")
+    assert "最近の薬" in page.text
+    assert "二年前の薬" not in page.text
+    assert f"/clinic/viewer/{person.id}/drugs?period=all" in page.text
+    whole = client.get(f"/clinic/viewer/{person.id}/drugs", params={"period": "all"})
+    assert "二年前の薬" in whole.text
+    searched = client.get(f"/clinic/viewer/{person.id}/drugs", params={"drug": "二年前"})
+    assert "二年前の薬" in searched.text  # a search covers the whole window

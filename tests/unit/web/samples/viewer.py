@@ -90,6 +90,8 @@ DRUG_VIEW = SimpleNamespace(
     months=tuple(by_month(DRUGS)),  # type: ignore[arg-type]
     filters=DrugFilters(drug="アム", source=DrugSource.CLAIM, since=date(2025, 1, 1)),
     truncated=True,
+    recent_only=True,
+    alerts=(),
 )
 CHECK = SimpleNamespace(
     checked_on=date(2025, 6, 10),

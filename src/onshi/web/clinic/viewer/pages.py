@@ -182,6 +182,7 @@ def drugs_page(  # noqa: PLR0917 - Litestar injects dependencies and query by na
     source: FromQuery[str | None] = None,
     since: FromQuery[str | None] = None,
     until: FromQuery[str | None] = None,
+    period: FromQuery[str | None] = None,
 ) -> Template:
     filters = _drug_filters(drug, institution, source, since, until)
     result = view_drugs(
@@ -191,6 +192,7 @@ def drugs_page(  # noqa: PLR0917 - Litestar injects dependencies and query by na
         person_id=person_id,
         mode=parse_mode(mode),
         filters=filters,
+        whole_window=period == "all",
         view="fragment" if wants_fragment(request) else "page",
     )
     return _show(request, db, principal, person_id, result, clock, **_alerts(result))
@@ -229,6 +231,7 @@ def drugs_print(  # noqa: PLR0917 - Litestar injects dependencies and query by n
         person_id=person_id,
         mode=parse_mode(mode),
         filters=filters,
+        whole_window=True,
         view="print",
     )
     if isinstance(result, Refusal):
@@ -342,7 +345,13 @@ def emergency_view(  # noqa: PLR0917 - Litestar injects dependencies by name
     result: DrugView | HealthCheckView | ClinicalView | Refusal
     if kind is ViewKind.DRUG:
         result = view_drugs(
-            db, clock, viewer=viewer, person_id=person_id, mode=AccessMode.EMERGENCY, reason=reason
+            db,
+            clock,
+            viewer=viewer,
+            person_id=person_id,
+            mode=AccessMode.EMERGENCY,
+            reason=reason,
+            whole_window=True,
         )
     elif kind is ViewKind.HEALTH_CHECK:
         result = view_health_checks(
