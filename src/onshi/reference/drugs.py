@@ -107,6 +107,19 @@ def contraindicated_pairs() -> tuple[ContraindicatedPair, ...]:
     return tuple(pairs)
 
 
+@cache
+def _pairs_by_ingredients() -> dict[frozenset[str], ContraindicatedPair]:
+    return {
+        frozenset((pair.ingredient_a, pair.ingredient_b)): pair for pair in contraindicated_pairs()
+    }
+
+
+@cache
+def contraindicated_ingredients() -> frozenset[str]:
+    """Every ingredient named by at least one shipped pair."""
+    return frozenset(name for pair in _pairs_by_ingredients() for name in pair)
+
+
 def contraindication(a: str, b: str) -> ContraindicatedPair | None:
     """The shipped pair of ingredients ``a`` and ``b`` (either order), if any."""
-    return next((pair for pair in contraindicated_pairs() if pair.involves(a, b)), None)
+    return _pairs_by_ingredients().get(frozenset((a, b)))

@@ -32,10 +32,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from itertools import combinations
 from typing import Final, Protocol
 
-from onshi.reference.drugs import YJ_PREFIX_LENGTH, contraindication, ingredient_of
+from onshi.reference.drugs import (
+    YJ_PREFIX_LENGTH,
+    contraindicated_ingredients,
+    contraindication,
+    ingredient_of,
+)
 
 #: Periods ending before ``today - RECENT_DAYS`` are left out (the 電子処方箋 retention).
 RECENT_DAYS: Final = 100
@@ -183,17 +187,40 @@ def _alert(a: _Course, b: _Course) -> tuple[tuple[object, ...], Alert] | None:
     )
 
 
-def _recent(courses: Iterable[_Course], today: date) -> list[_Course]:
+def _recent(records: Iterable[DrugRow], today: date) -> list[_Course]:
+    """The courses of the records whose period reaches into the last RECENT_DAYS days (and
+    that were dispensed by today); the others are never built."""
     since = today - timedelta(days=RECENT_DAYS)
-    return [course for course in courses if course.end > since and course.start <= today]
+    courses = []
+    for row in records:
+        if row.dispensed_on > today:
+            continue
+        days = row.days if row.days is not None and row.days > 0 else 1
+        if row.dispensed_on + timedelta(days=days) > since:
+            courses.append(_course(row))
+    return courses
+
+
+def _overlapping_pairs(courses: list[_Course]) -> Iterable[tuple[_Course, _Course]]:
+    """Every pair of courses whose periods overlap, by a sweep over the starts (no pair of
+    disjoint courses is ever looked at)."""
+    running: list[_Course] = []
+    for course in sorted(courses, key=lambda c: (c.start, c.record_id)):
+        running = [other for other in running if other.end > course.start]
+        for other in running:
+            yield other, course
+        running.append(course)
 
 
 def alerts_for(records: Sequence[DrugRow], *, today: date) -> list[Alert]:
     """The duplicate-therapy and contraindication alerts of ``records`` (one patient's drug
     history), contraindications first, then newest overlap first."""
-    courses = _recent((_course(row) for row in records), today)
+    courses = _recent(records, today)
+    listed = contraindicated_ingredients()
     best: dict[tuple[object, ...], Alert] = {}
-    for a, b in combinations(courses, 2):
+    for a, b in _overlapping_pairs(courses):
+        if a.key != b.key and (a.key not in listed or b.key not in listed):
+            continue
         found = _alert(a, b)
         if found is None:
             continue

@@ -26,8 +26,8 @@ from onshi.institutions.models import Institution
 from onshi.viewer.disaster import effective_end
 from onshi.viewer.disaster_models import DisasterDeclaration, DisasterPrefecture
 
-#: The newest views listed on a declaration's page (the total is always counted).
-VIEW_LIMIT = 500
+#: Views per page of a declaration's page (the total is always counted).
+VIEW_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -158,9 +158,10 @@ def _covered(declaration: Any) -> Any:
 
 
 def views_under(
-    db: Session, declaration_id: int, *, limit: int = VIEW_LIMIT
+    db: Session, declaration_id: int, *, offset: int = 0, limit: int = VIEW_LIMIT
 ) -> tuple[int, list[DisasterView]]:
-    """How many views were made under the declaration, and the newest ``limit`` of them."""
+    """How many views were made under the declaration, and ``limit`` of them from ``offset``,
+    newest first."""
     base = (
         select(DataAccess.id)
         .join(Institution, Institution.id == DataAccess.institution_id)
@@ -187,6 +188,7 @@ def views_under(
         )
         .outerjoin(StaffAccount, StaffAccount.id == DataAccess.staff_account_id)
         .order_by(DataAccess.occurred_at.desc(), DataAccess.id.desc())
+        .offset(offset)
         .limit(limit)
     ).all()
     return total, [

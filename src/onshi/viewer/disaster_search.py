@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import AccessPurpose, ActorKind, DataKind
-from onshi.audit.services import record_audit, record_data_access
+from onshi.audit.services import AccessBasis, record_audit, record_data_access
 from onshi.clock import Clock, today_jst
 from onshi.errors import DomainError
 from onshi.identity.models import Person
@@ -218,6 +218,7 @@ def search(
     staff_account_id: int,
     mode: Mode,
     values: dict[str, str],
+    staff_role: str | None = None,
 ) -> SearchOutcome:
     """Search in 災害時 mode and log it. Bad input raises (the first field's error) and writes
     nothing; so does a prefecture no declaration covers now (:class:`NotDeclaredError`)."""
@@ -255,5 +256,7 @@ def search(
             purpose=AccessPurpose.DISASTER,
             institution_id=institution_id,
             staff_account_id=staff_account_id,
+            # what allowed it, as on the viewer's rows: the declaration and the searcher's role
+            basis=AccessBasis(staff_role=staff_role, disaster_declaration_id=declaration.id),
         )
     return SearchOutcome(declaration, mode, tuple(hits), too_many=too_many, multiple=multiple)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
@@ -146,3 +147,35 @@ def test_only_administrators_manage_declarations(db: Session, client: TestClient
     response = client.get("/admin/disasters", follow_redirects=False)
     assert response.status_code in {303, 401, 403}
     assert "disaster.ui" not in response.text
+
+
+def test_every_view_is_reachable_page_by_page(
+    db: Session, client: TestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onshi.viewer import disaster_queries
+
+    monkeypatch.setattr(disaster_queries, "VIEW_LIMIT", 2)
+    _admin(db, client)
+    declaration = make_disaster_declaration(db, ("13",))
+    tokyo = make_institution(db, prefecture_code="13")
+    person = make_person(db)
+    for minutes in (10, 20, 30):
+        db.add(
+            DataAccess(
+                person_id=person.id,
+                institution_id=tokyo.id,
+                data_kind=DataKind.DRUG,
+                purpose=AccessPurpose.DISASTER,
+                occurred_at=NOW + timedelta(minutes=minutes),
+            )
+        )
+    db.commit()
+    first = client.get(f"/admin/disasters/{declaration.id}")
+    assert "（3件）" in first.text
+    assert first.text.count(tokyo.name) == 2
+    assert 'rel="next"' in first.text
+    second = client.get(f"/admin/disasters/{declaration.id}?page=2", headers={"HX-Request": "true"})
+    assert "<html" not in second.text
+    assert 'id="disaster-views"' in second.text
+    assert second.text.count(tokyo.name) == 1
+    assert 'rel="prev"' in second.text

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, SkipValidation
+from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
@@ -21,14 +21,16 @@ from onshi import reference
 from onshi.accounts.schemas import Principal
 from onshi.clock import Clock
 from onshi.errors import DomainError
+from onshi.portal.paging import Page, PageRequest
 from onshi.viewer import disaster, disaster_queries
 from onshi.web.htmx import hx_redirect_headers, is_htmx, page_or_fragment
-from onshi.web.rendering import render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=10_000)]
 LIST_PAGE = "pages/admin/disasters.html"
 FORM_FRAGMENT = "partials/disaster/_declare_form.html"
 DETAIL_PAGE = "pages/admin/disaster.html"
+VIEWS_FRAGMENT = "partials/disaster/_views.html"
 _FIELD_LIMIT = 2000
 
 
@@ -116,21 +118,26 @@ def _detail(
     clock: Clock,
     declaration_id: int,
     *,
+    page: int = 1,
     error: DomainError | None = None,
     status_code: int = 200,
 ) -> Template:
     declaration = disaster_queries.get_declaration(db, declaration_id, now=clock.now())
-    total, views = disaster_queries.views_under(db, declaration_id)
-    return render(
+    wanted = PageRequest.of(page, disaster_queries.VIEW_LIMIT)
+    total, views = disaster_queries.views_under(
+        db, declaration_id, offset=wanted.offset, limit=wanted.per_page
+    )
+    listed = Page(
+        items=views,
+        page=wanted.page,
+        per_page=wanted.per_page,
+        has_next=wanted.offset + len(views) < total,
+    )
+    return page_or_fragment(
         request,
-        DETAIL_PAGE,
-        {
-            "declaration": declaration,
-            "views": views,
-            "views_total": total,
-            "view_limit": disaster_queries.VIEW_LIMIT,
-            "error": error,
-        },
+        page=DETAIL_PAGE,
+        fragment=VIEWS_FRAGMENT,
+        context={"declaration": declaration, "page": listed, "views_total": total, "error": error},
         status_code=status_code,
     )
 
@@ -141,8 +148,9 @@ def declaration_page(
     declaration_id: FromPath[int],
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
+    page: PageNumber = 1,
 ) -> Template:
-    return _detail(request, db, clock, declaration_id)
+    return _detail(request, db, clock, declaration_id, page=page)
 
 
 @post("/disasters/{declaration_id:int}/end", name="admin-disaster-end", sync_to_thread=True)

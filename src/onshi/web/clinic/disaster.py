@@ -143,6 +143,7 @@ def disaster_search_submit(
             staff_account_id=principal.subject_id,
             mode=mode,
             values=values,
+            staff_role=None if principal.role is None else principal.role.value,
         )
     except disaster_search.NotDeclaredError:  # ended since the check above
         db.rollback()

@@ -9,6 +9,7 @@ from typing import Any
 from onshi.accounts.models import StaffRole
 from onshi.audit.models import DataKind
 from onshi.identity.models import Sex
+from onshi.portal.paging import Page
 from onshi.qualification.models import CopaymentRatio, Relationship
 from onshi.verification.models import ResultCode
 from onshi.verification.results import QualificationRecord
@@ -153,9 +154,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "partials/disaster/_period.html": {"declaration": DECLARATION},
     "pages/admin/disaster.html": {
         "declaration": DECLARATION,
-        "views": [_VIEW, replace(_VIEW, staff_name=None, staff_role=None)],
+        "page": Page(
+            items=[_VIEW, replace(_VIEW, staff_name=None, staff_role=None)],
+            page=2,
+            per_page=2,
+            has_next=True,
+        ),
         "views_total": 600,
-        "view_limit": 500,
         "error": DisasterError("disaster.end.already_ended"),
+    },
+    "partials/disaster/_views.html": {
+        "declaration": DECLARATION,
+        "page": Page(items=[], page=1, per_page=100, has_next=False),
+        "views_total": 0,
     },
 }
