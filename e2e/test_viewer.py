@@ -94,6 +94,10 @@ def _pharmacist_sees_the_drugs(page: Page, server: OnshiServer, person: dict[str
     expect(page.locator("h2").first).to_have_text("薬剤情報")
     expect(page.locator(".viewer-caution")).to_contain_text("お薬手帳")
     expect(page.locator(".viewer-basis")).to_contain_text("閲覧同意あり")
+    assert_accessible(page)
+    # The page opens on the last 12 months; the whole window (3 years here) is a link away.
+    page.get_by_role("link", name=re.compile("すべての期間")).click()
+    page.wait_for_url(re.compile(rf"/clinic/viewer/{person_id}/drugs\?period=all$"))
     history = page.locator("#drug-history")
     newest = _drug_name(server, person_id)
     if newest is not None:
