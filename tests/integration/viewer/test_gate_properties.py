@@ -1,7 +1,7 @@
 """Property test of the viewer's gate over generated roles, institutions, times, consents, holds,
-data kinds and modes: no read succeeds without a valid consent (or a special mode whose rules
-hold), and every successful read leaves exactly one access-log row naming what allowed it; a
-refused read leaves none.
+data kinds, modes and 災害時 declarations: no read succeeds without a valid consent (or a special
+mode whose rules hold), and every successful read leaves exactly one access-log row naming what
+allowed it; a refused read leaves none.
 
 The oracle below is written from the rules (docs/viewer.md), independently of the gate's code:
 if the gate and the oracle disagree, one of them is wrong."""
@@ -9,7 +9,7 @@ if the gate and the oracle disagree, one of them is wrong."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from hypothesis import HealthCheck, event, given, settings
@@ -23,6 +23,7 @@ from onshi.clock import FrozenClock
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.institutions.models import InstitutionKind
 from onshi.qualification.models import LinkStatus
+from onshi.viewer.disaster_models import DisasterDeclaration
 from onshi.viewer.gate import Refusal, Viewer
 from onshi.viewer.kinds import AccessMode, ViewKind
 from onshi.viewer.models import EmergencyView
@@ -30,6 +31,7 @@ from onshi.viewer.services import view_clinical, view_drugs, view_health_checks
 from tests.factories import (
     NOW,
     make_consent,
+    make_disaster_declaration,
     make_drug_record,
     make_institution,
     make_person,
@@ -92,6 +94,7 @@ class Case:
     mode: AccessMode
     reason: str
     card_checked_here: bool
+    declared: bool  # a 災害時 declaration covers the institutions' prefecture now
 
 
 @st.composite
@@ -126,9 +129,10 @@ def cases(draw: st.DrawFn) -> Case:
         link=draw(_mostly(LinkStatus.LINKED, LinkStatus.LINKED_CONFIRM, LinkStatus.HELD)),
         consents=tuple(specs),
         kind=kind,
-        mode=draw(_mostly(AccessMode.CONSENT, AccessMode.EMERGENCY)),
+        mode=draw(_mostly(AccessMode.CONSENT, AccessMode.EMERGENCY, AccessMode.DISASTER)),
         reason=draw(_mostly("意識障害で搬送", "", "  ")),
         card_checked_here=draw(_mostly(True, False)),
+        declared=draw(st.booleans()),
     )
 
 
@@ -154,6 +158,8 @@ def _expected(case: Case) -> AccessPurpose | None:
         return None
     if case.link is LinkStatus.HELD:
         return None
+    if case.mode is AccessMode.DISASTER:
+        return AccessPurpose.DISASTER if case.declared else None
     if case.mode is AccessMode.EMERGENCY:
         checked = case.card_checked_here and not case.at_other_institution
         ok = (
@@ -172,7 +178,7 @@ def _expected(case: Case) -> AccessPurpose | None:
 
 
 @settings(
-    max_examples=300,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -203,6 +209,11 @@ def _check(db: Session, clock: FrozenClock, case: Case) -> None:
         where_reading,
         offer_clinical=case.offer_clinical,
         pharmacy_health_check=case.pharmacy_health_check,
+    )
+    declaration = (
+        make_disaster_declaration(db, (where_reading.prefecture_code,), starts_at=NOW)
+        if case.declared
+        else None
     )
     person = make_person(db)
     member = make_qualification(db, person, link_status=case.link)
@@ -237,7 +248,23 @@ def _check(db: Session, clock: FrozenClock, case: Case) -> None:
     }[case.kind]
     result = read(db, clock, viewer=viewer, person_id=person.id, mode=case.mode, reason=case.reason)
 
-    rows = db.scalars(select(DataAccess).where(DataAccess.person_id == person.id)).all()
+    _check_log(
+        db, case, result, read_at, person.id, member.id, account.id, where_reading.id, declaration
+    )
+
+
+def _check_log(  # noqa: PLR0917 - what the example made, to compare the log with
+    db: Session,
+    case: Case,
+    result: object,
+    read_at: datetime,
+    person_id: int,
+    member_id: int,
+    account_id: int,
+    institution_id: int,
+    declaration: DisasterDeclaration | None,
+) -> None:
+    rows = db.scalars(select(DataAccess).where(DataAccess.person_id == person_id)).all()
     expected = _expected(case)
     event(f"outcome: {'refused' if expected is None else expected.value}")
     if expected is None:
@@ -248,20 +275,20 @@ def _check(db: Session, clock: FrozenClock, case: Case) -> None:
     assert len(rows) == 1
     (row,) = rows
     assert row.purpose is expected
-    assert row.staff_account_id == account.id
+    assert row.staff_account_id == account_id
     assert row.staff_role == case.role.value
-    assert row.institution_id == where_reading.id
-    assert row.qualification_id == member.id
+    assert row.institution_id == institution_id
+    assert row.qualification_id == member_id
     assert row.data_kind.value == case.kind.value
     emergency = select(EmergencyView.reason).where(EmergencyView.access_id == row.id)
     if expected is AccessPurpose.NORMAL:
         # the consent named is one of this person's, at this institution, valid for this kind
         assert row.consent_id is not None
-        assert row.consent_id == result.grant.consent_id
+        assert row.consent_id == result.grant.consent_id  # type: ignore[attr-defined]
         consent = db.get(Consent, row.consent_id)
         assert consent is not None
-        assert consent.person_id == person.id
-        assert consent.institution_id == where_reading.id
+        assert consent.person_id == person_id
+        assert consent.institution_id == institution_id
         assert consent.kind.value in {case.kind.value, ConsentKind.COMPREHENSIVE.value}
         assert consent.value is ConsentValue.GIVEN
         assert consent.archived_at is None
@@ -271,6 +298,12 @@ def _check(db: Session, clock: FrozenClock, case: Case) -> None:
         assert row.consent_expires_at == consent.expires_at
         assert row.disaster_declaration_id is None
         assert db.scalar(select(func.count()).select_from(emergency.subquery())) == 0
+    elif expected is AccessPurpose.DISASTER:
+        assert declaration is not None
+        assert row.consent_id is None
+        assert row.disaster_declaration_id == declaration.id
+        assert db.scalar(emergency) is None
     else:
         assert row.consent_id is None
+        assert row.disaster_declaration_id is None
         assert db.scalar(emergency) == case.reason.strip()
