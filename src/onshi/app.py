@@ -42,6 +42,18 @@ def healthz() -> str:
     return "ok"
 
 
+_frozen = False
+
+
+def _freeze_once() -> None:
+    """``gc.freeze()`` once per process (a test process starts many apps: freezing again would
+    keep every earlier test's garbage forever)."""
+    global _frozen  # noqa: PLW0603 - one flag per process
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
 def create_app(
     settings: Settings,
     clock: Clock | None = None,
@@ -83,7 +95,7 @@ def create_app(
         # Everything built so far (modules, templates, the app) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it (large pages,
         # e.g. 5 years of drugs, made the collections show up as 100 ms stalls; docs/viewer.md).
-        gc.freeze()
+        _freeze_once()
         try:
             yield
         finally:
