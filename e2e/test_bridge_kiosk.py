@@ -29,9 +29,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from e2e.cards import demo_person, page_on, pairing_code
 from e2e.harness import OnshiServer
 from e2e.helpers import assert_accessible, demo_staff, sign_in
-from e2e.test_reception_live import _demo_person, _page_on, _pairing_code, trusting_server
+from e2e.test_reception_live import trusting_server
 from tests.integration.reader_bridge.pcsc_harness import HarnessError, PcscdHarness
 
 __all__ = ["trusting_server"]  # the module-scoped server that trusts its development PKI
@@ -134,10 +135,10 @@ def desk(
         **pcscd.client_environment(),
         "PYTHONUNBUFFERED": "1",
     }
-    person = _demo_person(server, "demo-reception")
+    person = demo_person(server, "demo-reception")
 
-    admin = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, server)
-    code = _pairing_code(admin)
+    admin = page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, server)
+    code = pairing_code(admin)
     admin.context.close()
     state = work / "state"
     _run(
@@ -192,7 +193,7 @@ def kiosk(browser: Browser, desk: Desk) -> Iterator[Page]:
 
 @pytest.fixture
 def clerk(browser: Browser, browser_context_args: dict[str, Any], desk: Desk) -> Iterator[Page]:
-    page = _page_on(browser, browser_context_args, desk.server)
+    page = page_on(browser, browser_context_args, desk.server)
     sign_in(page, demo_staff("demo-reception"))
     page.goto("/clinic/reception")
     yield page
@@ -312,7 +313,7 @@ def test_card_taken_away_mid_flow_starts_over(desk: Desk, kiosk: Page) -> None:
 def test_visual_check_confirmed_on_the_reception_screen(
     desk: Desk, kiosk: Page, clerk: Page, browser: Browser, browser_context_args: dict[str, Any]
 ) -> None:
-    admin = _page_on(browser, browser_context_args, desk.server)
+    admin = page_on(browser, browser_context_args, desk.server)
     sign_in(admin, demo_staff("demo-doctor"))
     admin.goto("/clinic/devices")
     row = admin.locator("tr", has_text=LABEL)

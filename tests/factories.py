@@ -37,8 +37,18 @@ from onshi.qualification.models import (
     Qualification,
     Relationship,
 )
-from onshi.records.models import DrugRecord, DrugSource
+from onshi.records.models import (
+    ClinicalCategory,
+    ClinicalRecord,
+    DrugRecord,
+    DrugSource,
+    GuidanceLevel,
+    HealthCheckRecord,
+    MetabolicJudgement,
+)
 from onshi.verification.models import ResultCode, VerificationEvent, VerificationMethod
+from onshi.viewer.disaster_models import DisasterDeclaration, DisasterPrefecture
+from onshi.viewer.models import ViewerSettings
 
 NOW = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 DEFAULT_PASSWORD = "correct horse battery staple 2026"
@@ -402,3 +412,101 @@ def make_drug_record(db: Session, person: Person | None = None, **overrides: Any
         source=DrugSource.CLAIM,
     )
     return _save(db, record, overrides)
+
+
+def make_health_check_record(
+    db: Session, person: Person | None = None, **overrides: Any
+) -> HealthCheckRecord:
+    """A complete 特定健診 result of ``person``'s current member record (insurer: the member's)."""
+    if "qualification_id" not in overrides:
+        member = member_of(db, person or make_person(db))
+        overrides["qualification_id"] = member.id
+        overrides.setdefault("insurer_id", member.insurer_id)
+    record = HealthCheckRecord(
+        checked_on=date(2025, 6, 10),
+        institution_name="テスト健診センター",
+        height_cm=170.2,
+        weight_kg=72.5,
+        bmi=25.0,
+        waist_cm=86.0,
+        systolic=132,
+        diastolic=84,
+        hba1c=5.8,
+        fasting_glucose=102,
+        triglycerides=160,
+        hdl=52,
+        ldl=138,
+        ast=24,
+        alt=33,
+        ggt=48,
+        urine_glucose="−",
+        urine_protein="±",
+        on_bp_medication=False,
+        on_glucose_medication=False,
+        on_lipid_medication=False,
+        smoker=False,
+        metabolic_judgement=MetabolicJudgement.BORDERLINE,
+        guidance_level=GuidanceLevel.MOTIVATIONAL,
+    )
+    return _save(db, record, overrides)
+
+
+def make_clinical_record(
+    db: Session, person: Person | None = None, **overrides: Any
+) -> ClinicalRecord:
+    """A 検査 item of a visit of ``person``'s current member record."""
+    if "qualification_id" not in overrides:
+        overrides["qualification_id"] = member_of(db, person or make_person(db)).id
+    record = ClinicalRecord(
+        institution_name="テスト病院",
+        visit_on=date(2026, 2, 3),
+        category=ClinicalCategory.TEST,
+        item_code="160008010",
+        item_name="末梢血液一般検査",
+        inpatient=False,
+    )
+    return _save(db, record, overrides)
+
+
+def make_viewer_settings(db: Session, institution: Institution, **overrides: Any) -> ViewerSettings:
+    """The institution's viewer settings (the defaults unless overridden)."""
+    settings = ViewerSettings(
+        institution_id=institution.id,
+        offer_drug=True,
+        offer_health_check=True,
+        offer_clinical=False,
+        offer_surgery=False,
+        drug_history_years=3,
+        pharmacy_health_check=False,
+        updated_at=NOW,
+    )
+    return _save(db, settings, overrides)
+
+
+def make_disaster_declaration(
+    db: Session,
+    prefectures: tuple[str, ...] = ("13",),
+    declared_by: StaffAccount | None = None,
+    **overrides: Any,
+) -> DisasterDeclaration:
+    """An open-ended 災害時 declaration covering ``prefectures`` from :data:`NOW` (declared by
+    an administrator, made when not given). Written directly, without its audit event: tests
+    of the services use :func:`onshi.viewer.disaster.declare`."""
+    admin = declared_by or make_staff_account(db, StaffRole.ADMINISTRATOR)
+    declaration = DisasterDeclaration(
+        title=f"テスト災害{_next()}",
+        reason="",
+        starts_at=NOW,
+        ends_at=None,
+        declared_by=admin.id,
+        created_at=NOW,
+        ended_at=None,
+        ended_by=None,
+    )
+    _save(db, declaration, overrides)
+    db.add_all(
+        DisasterPrefecture(declaration_id=declaration.id, prefecture_code=code)
+        for code in prefectures
+    )
+    db.flush()
+    return declaration

@@ -21,6 +21,22 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class OffsetClock:
+    """The system clock shifted by ``offset`` (development and e2e tests only: see
+    ``Settings.clock_offset_seconds``)."""
+
+    offset: timedelta
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def server_clock(offset_seconds: int) -> Clock:
+    """The server's clock: the system's, or shifted when an offset is configured."""
+    return OffsetClock(timedelta(seconds=offset_seconds)) if offset_seconds else SystemClock()
+
+
 @dataclass
 class FrozenClock:
     """A clock that only moves when told to (tests, deterministic seeding)."""

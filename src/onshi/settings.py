@@ -64,6 +64,9 @@ class CertificateRules:
     expiry_warning_months: int = 3
 
 
+MAX_CLOCK_OFFSET_SECONDS = 366 * 86400
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Environment = "development"
@@ -104,6 +107,9 @@ class Settings:
     # Addresses or networks of the reverse proxies (TLS terminators) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed (src/onshi/web/proxies.py); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Development and tests only: the server's clock runs this many seconds ahead of the
+    # system's (e2e tests let a consent's 24 hours pass). Refused in production.
+    clock_offset_seconds: int = 0
 
     def __post_init__(self) -> None:
         if self.environment not in _ENVIRONMENTS:
@@ -136,6 +142,10 @@ class Settings:
             raise SettingsError("ONSHI_SECURE_COOKIES cannot be off in production")
         if not 1 <= self.jpki_reload_seconds <= 86400:
             raise SettingsError("ONSHI_JPKI_RELOAD_SECONDS must be between 1 and 86400")
+        if self.clock_offset_seconds and self.environment == "production":
+            raise SettingsError("ONSHI_CLOCK_OFFSET_SECONDS cannot be set in production")
+        if abs(self.clock_offset_seconds) > MAX_CLOCK_OFFSET_SECONDS:
+            raise SettingsError("ONSHI_CLOCK_OFFSET_SECONDS must be within ±366 days")
         if not 10 <= self.tlog_interval_ms <= 60000:
             raise SettingsError("ONSHI_TLOG_INTERVAL_MS must be between 10 and 60000")
         for proxy in self.trusted_proxies:
@@ -235,6 +245,7 @@ class Settings:
             trusted_proxies=tuple(
                 part for part in env.get("ONSHI_TRUSTED_PROXIES", "").replace(",", " ").split()
             ),
+            clock_offset_seconds=_int(env, "ONSHI_CLOCK_OFFSET_SECONDS", 0),
         )
 
 

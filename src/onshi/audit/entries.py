@@ -39,6 +39,22 @@ class AccessRow(Protocol):
     data_kind: str
     purpose: str
     verification_event_id: int | None
+    staff_role: str | None
+    qualification_id: int | None
+    consent_id: int | None
+    consent_expires_at: datetime | None
+    disaster_declaration_id: int | None
+
+
+#: Fields of an access entry named only when set (added with the viewer): an older row, which
+#: has none of them, keeps exactly the bytes its leaf hash was computed over.
+OPTIONAL_ACCESS_FIELDS = (
+    "staff_role",
+    "qualification_id",
+    "consent_id",
+    "consent_expires_at",
+    "disaster_declaration_id",
+)
 
 
 def audit_entry_bytes(row: AuditRow) -> bytes:
@@ -60,19 +76,22 @@ def audit_entry_bytes(row: AuditRow) -> bytes:
 
 
 def access_entry_bytes(row: AccessRow) -> bytes:
-    return canonical_bytes(
-        {
-            "type": EntryKind.ACCESS.value,
-            "id": row.id,
-            "occurred_at": timestamp(row.occurred_at),
-            "person_id": row.person_id,
-            "institution_id": row.institution_id,
-            "staff_account_id": row.staff_account_id,
-            "data_kind": str(row.data_kind),
-            "purpose": str(row.purpose),
-            "verification_event_id": row.verification_event_id,
-        }
-    )
+    entry: dict[str, Any] = {
+        "type": EntryKind.ACCESS.value,
+        "id": row.id,
+        "occurred_at": timestamp(row.occurred_at),
+        "person_id": row.person_id,
+        "institution_id": row.institution_id,
+        "staff_account_id": row.staff_account_id,
+        "data_kind": str(row.data_kind),
+        "purpose": str(row.purpose),
+        "verification_event_id": row.verification_event_id,
+    }
+    for name in OPTIONAL_ACCESS_FIELDS:
+        value = getattr(row, name)
+        if value is not None:
+            entry[name] = timestamp(value) if isinstance(value, datetime) else value
+    return canonical_bytes(entry)
 
 
 def timestamp(moment: datetime) -> str:

@@ -58,6 +58,9 @@ class AccessPurpose(StrEnum):
     # A 記号番号 (insurer number, symbol and number) lookup by the institution: allowed by the
     # lookup itself at the institution, not by a consent given at a reader.
     SYMBOL_NUMBER = "symbol_number"
+    # The results of a 一括照会 (batch inquiry: names, 負担割合 …) served to the institution
+    # that sent it: allowed by the inquiry, not by a consent.
+    BATCH = "batch"
 
 
 class EntryKind(StrEnum):
@@ -116,6 +119,16 @@ class DataAccess(IdMixin, Base):
         ForeignKey("verification_events.id", ondelete="SET NULL")
     )
     leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
+    # What allowed a staff view (the viewer, 0013): the viewer's role, the member record whose
+    # data was read, and the basis: the consent (and its expiry at the time) or the disaster
+    # declaration (an emergency view's reason is in ``emergency_views``). Plain ids, no foreign
+    # keys: the row is a log entry and must never change. NULL on older rows and on the
+    # patient's own views; the entry's bytes name each only when set (onshi.audit.entries).
+    staff_role: Mapped[str | None] = mapped_column(String(32), default=None)
+    qualification_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    consent_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    consent_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    disaster_declaration_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     __table_args__ = (
         *enum_checks(data_kind=DataKind, purpose=AccessPurpose),

@@ -53,6 +53,17 @@ class AuditEntry:
     details: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class AccessBasis:
+    """What allowed a staff view, stored on its access-log row (docs/viewer.md)."""
+
+    staff_role: str | None = None
+    qualification_id: int | None = None
+    consent_id: int | None = None
+    consent_expires_at: datetime | None = None
+    disaster_declaration_id: int | None = None
+
+
 def record_audit(
     db: Session,
     clock: Clock,
@@ -148,12 +159,15 @@ def record_data_access(
     institution_id: int | None = None,
     staff_account_id: int | None = None,
     verification_event_id: int | None = None,
+    basis: AccessBasis | None = None,
 ) -> DataAccess:
     """Log one view of a person's data (shown to that person) and flush it.
 
     A view by the person themself (``self``) names no institution or staff; any other view
-    names the institution whose staff looked. The row is also a transparency-log entry: the
-    patient can get a receipt proving it is in the log."""
+    names the institution whose staff looked; a viewer read also gives its ``basis`` (the
+    viewer's role, the member record read, and the consent or declaration that allowed it).
+    The row is also a transparency-log entry: the patient can get a receipt proving it is in
+    the log."""
     kind = DataKind(data_kind)
     why = AccessPurpose(purpose)
     if why is AccessPurpose.SELF:
@@ -170,15 +184,29 @@ def record_data_access(
         occurred_at=_utc(clock.now()),
         verification_event_id=verification_event_id,
     )
+    if basis is not None:
+        if why is AccessPurpose.SELF:
+            raise ValueError("a self view has no basis")
+        access.staff_role = basis.staff_role
+        access.qualification_id = basis.qualification_id
+        access.consent_id = basis.consent_id
+        access.consent_expires_at = (
+            None if basis.consent_expires_at is None else _utc(basis.consent_expires_at)
+        )
+        access.disaster_declaration_id = basis.disaster_declaration_id
     db.add(access)
     db.flush()
     return access
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
+    """An entry's timestamp: timezone-aware, in UTC."""
     if moment.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
     return moment.astimezone(UTC)
+
+
+_utc = utc
 
 
 def _canonical_json(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
@@ -14,6 +15,35 @@ PER_KIND_VIEWING: tuple[ConsentKind, ...] = (
     ConsentKind.CLINICAL,
     ConsentKind.SURGERY,
 )
+
+
+def kinds_allowing(kind: ConsentKind) -> tuple[ConsentKind, ...]:
+    """The consents that allow viewing ``kind``: its own, or a 包括同意 (which covers every
+    viewing kind, 手術情報 included)."""
+    return (kind, ConsentKind.COMPREHENSIVE)
+
+
+def strongest(consents: Iterable[Consent], now: datetime) -> Consent | None:
+    """The valid consent among ``consents`` that lasts longest (one without an expiry — a
+    居宅同意取得型 consent — first), or None when none is valid at ``now``."""
+    valid = [consent for consent in consents if consent_is_valid(consent, now)]
+    if not valid:
+        return None
+    return max(valid, key=lambda c: (c.expires_at is None, c.expires_at or now, c.id))
+
+
+def latest_lapsed(consents: Iterable[Consent], now: datetime) -> Consent | None:
+    """The given (not archived) consent among ``consents`` that expired last before ``now``:
+    what a refusal names as 「有効期限切れ（HH:MM）」."""
+    lapsed = [
+        consent
+        for consent in consents
+        if consent.value is ConsentValue.GIVEN
+        and consent.archived_at is None
+        and consent.expires_at is not None
+        and not consent_is_valid(consent, now)
+    ]
+    return max(lapsed, key=lambda c: (c.expires_at, c.id)) if lapsed else None
 
 
 def asked_kinds(rules: ConsentRules) -> tuple[ConsentKind, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -41,4 +42,34 @@ def count_patients_with_valid_consent(db: Session, *, institution_id: int, now: 
             )
         )
         or 0
+    )
+
+
+def current_consents(
+    db: Session, *, person_id: int, institution_id: int, kinds: Sequence[ConsentKind]
+) -> list[Consent]:
+    """The person's consents at the institution of ``kinds`` that were not superseded or
+    revoked (valid or not: :func:`onshi.consent.policies.strongest` picks the valid one)."""
+    return list(
+        db.scalars(
+            select(Consent).where(
+                Consent.person_id == person_id,
+                Consent.institution_id == institution_id,
+                Consent.kind.in_(list(kinds)),
+                Consent.archived_at.is_(None),
+            )
+        )
+    )
+
+
+def has_consent_record(db: Session, *, person_id: int, institution_id: int) -> bool:
+    """Whether the person ever answered a consent question at the institution (any kind,
+    any value, archived ones included)."""
+    return (
+        db.scalar(
+            select(Consent.id)
+            .where(Consent.person_id == person_id, Consent.institution_id == institution_id)
+            .limit(1)
+        )
+        is not None
     )

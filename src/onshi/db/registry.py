@@ -25,6 +25,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "onshi.jlis.models",
     "onshi.registration.models",
     "onshi.uptake.models",
+    "onshi.viewer.models",
+    "onshi.viewer.disaster_models",
 )
 
 

@@ -32,6 +32,21 @@ class ConsentRulesOut(msgspec.Struct):
     consent_hours: int
 
 
+class ViewerOffersOut(msgspec.Struct):
+    """The data kinds the institution's readers offer (the viewing-consent questions asked)."""
+
+    drug: bool
+    health_check: bool
+    clinical: bool
+    surgery: bool
+
+
+class ViewerSettingsOut(msgspec.Struct):
+    offers: ViewerOffersOut
+    drug_history_years: int  # 3 to 5
+    pharmacy_health_check: bool
+
+
 class DeviceMe(msgspec.Struct):
     """``GET /api/v1/devices/me``: the bridge reads its mode before each card flow."""
 
@@ -40,6 +55,7 @@ class DeviceMe(msgspec.Struct):
     mode: Literal["unattended", "visual"]
     institution: InstitutionRef
     consent_rules: ConsentRulesOut
+    viewer: ViewerSettingsOut
 
 
 class ErrorMessage(msgspec.Struct):

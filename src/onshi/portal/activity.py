@@ -5,7 +5,7 @@ institution, data kind, time and purpose, emergency and disaster views included)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.institutions.models import Institution
 from onshi.portal.paging import Page, PageRequest, fetch_rows
 from onshi.verification.models import VerificationEvent, VerificationMethod
+from onshi.viewer.models import EmergencyView
 
 
 class ConsentState(StrEnum):
@@ -65,6 +66,24 @@ class AccessView:
     data_kind: DataKind
     purpose: AccessPurpose
     basis: str = ""  # what allowed it: access_basis()
+    # A viewer read (institutions' staff): the viewer's role, and what allowed it — the consent
+    # and how long it still had to run at that moment, or the 救急時 reason (flagged), or the
+    # 災害時 declaration. None on other rows.
+    staff_role: str | None = None
+    consent_id: int | None = None
+    consent_remaining: timedelta | None = None
+    emergency_reason: str | None = None
+    disaster_declaration_id: int | None = None
+
+    @property
+    def consent_remaining_hours_minutes(self) -> tuple[int, int]:
+        seconds = int(self.consent_remaining.total_seconds()) if self.consent_remaining else 0
+        return seconds // 3600, seconds % 3600 // 60
+
+    @property
+    def flagged(self) -> bool:
+        """A view without consent (救急時, 災害時): marked for the patient."""
+        return self.purpose in {AccessPurpose.EMERGENCY, AccessPurpose.DISASTER}
 
 
 def list_consents(
@@ -111,21 +130,37 @@ def list_access_log(
     """Views of the person's data, newest first. The patient's own views are left out unless
     asked for (in the query)."""
     query = (
-        select(DataAccess, Institution.name, VerificationEvent.method)
+        select(DataAccess, Institution.name, VerificationEvent.method, EmergencyView.reason)
         .outerjoin(Institution, Institution.id == DataAccess.institution_id)
         .outerjoin(VerificationEvent, VerificationEvent.id == DataAccess.verification_event_id)
+        .outerjoin(EmergencyView, EmergencyView.access_id == DataAccess.id)
         .where(DataAccess.person_id == person_id)
     )
     if not include_self:
         query = query.where(DataAccess.purpose != AccessPurpose.SELF)
     rows = fetch_rows(db, query.order_by(DataAccess.occurred_at.desc(), DataAccess.id.desc()), page)
-    return rows.map(
-        lambda row: AccessView(
-            id=row[0].id,
-            occurred_at=row[0].occurred_at,
-            institution_name=row[1],
-            data_kind=row[0].data_kind,
-            purpose=row[0].purpose,
-            basis=access_basis(row[0].purpose, row[2]),
-        )
+    return rows.map(lambda row: _access_view(row[0], row[1], row[2], row[3]))
+
+
+def _access_view(
+    access: DataAccess,
+    institution_name: str | None,
+    method: VerificationMethod | None,
+    emergency_reason: str | None,
+) -> AccessView:
+    remaining = None
+    if access.consent_id is not None and access.consent_expires_at is not None:
+        remaining = max(access.consent_expires_at - access.occurred_at, timedelta(0))
+    return AccessView(
+        id=access.id,
+        occurred_at=access.occurred_at,
+        institution_name=institution_name,
+        data_kind=access.data_kind,
+        purpose=access.purpose,
+        basis=access_basis(access.purpose, method),
+        staff_role=access.staff_role,
+        consent_id=access.consent_id,
+        consent_remaining=remaining,
+        emergency_reason=emergency_reason,
+        disaster_declaration_id=access.disaster_declaration_id,
     )

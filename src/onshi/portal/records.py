@@ -14,14 +14,14 @@ Each read logs a ``self`` view and an audit event. A record of another person is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import DataKind
-from onshi.clock import Clock, today_jst, years_before
+from onshi.clock import Clock, today_jst
 from onshi.errors import NotFoundError
 from onshi.portal.access import log_self_view
 from onshi.portal.paging import Page, PageRequest, fetch_page
@@ -29,35 +29,28 @@ from onshi.qualification.visibility import shown_member_ids
 from onshi.records.models import (
     ClinicalRecord,
     DrugRecord,
-    DrugSource,
     HealthCheckRecord,
     MedicalExpenseRecord,
 )
+from onshi.records.windows import (
+    HEALTH_CHECK_YEARS,
+    clinical_of,
+    drug_window,
+    health_check_window,
+)
 
 DRUG_YEARS = 5
-HEALTH_CHECK_YEARS = 5
-E_PRESCRIPTION_DAYS = 100
 CHART_POINTS_MAX = 20
 
 T = TypeVar("T")
 
 
 def _drug_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
-    return [
-        DrugRecord.qualification_id.in_(shown_member_ids(person_id)),
-        DrugRecord.dispensed_on >= years_before(today, DRUG_YEARS),
-        or_(
-            DrugRecord.source != DrugSource.E_PRESCRIPTION,
-            DrugRecord.dispensed_on >= today - timedelta(days=E_PRESCRIPTION_DAYS),
-        ),
-    ]
+    return drug_window(person_id, today, DRUG_YEARS)
 
 
 def _health_check_window(person_id: int, today: date) -> list[ColumnElement[bool]]:
-    return [
-        HealthCheckRecord.qualification_id.in_(shown_member_ids(person_id)),
-        HealthCheckRecord.checked_on >= years_before(today, HEALTH_CHECK_YEARS),
-    ]
+    return health_check_window(person_id, today, HEALTH_CHECK_YEARS)
 
 
 def _available_expenses(person_id: int, today: date) -> list[ColumnElement[bool]]:
@@ -218,7 +211,7 @@ def list_clinical(
         db,
         clock,
         select(ClinicalRecord)
-        .where(ClinicalRecord.qualification_id.in_(shown_member_ids(person_id)))
+        .where(*clinical_of(person_id))
         .order_by(ClinicalRecord.visit_on.desc(), ClinicalRecord.id.desc()),
         page,
         person_id=person_id,

@@ -45,13 +45,37 @@ def create_demo_accounts(
                 institution_id=institution_id,
                 insurer_id=insurer_id,
                 emergency_permission=role == "doctor",
-                # The demo hospital's doctor administers its card readers (/clinic/devices).
-                is_institution_admin=role == "doctor",
+                # The demo hospital's doctor and the demo pharmacy's pharmacist administer
+                # their institution's card readers (/clinic/devices) and viewer settings.
+                is_institution_admin=role in {"doctor", "pharmacist"},
             )
             # The demo insurer administrator registers the insurer systems' API keys
             # (/insurer/registrations/api-keys) and manages the insurer's operator accounts
             # (/insurer/staff); the second demo operator is a plain operator (four-eyes).
             account.is_insurer_admin = login == DEMO_INSURER_ADMIN and insurer_id is not None
+
+
+#: The demo institutions' viewer settings (others keep the defaults): the hospital offers
+#: 診療情報 and 手術情報 too and shows 5 years of drugs; the pharmacy keeps health checks off.
+DEMO_VIEWER_SETTINGS: dict[str, dict[str, bool | int]] = {
+    "hospital": {"offer_clinical": True, "offer_surgery": True, "drug_history_years": 5},
+    "pharmacy": {"pharmacy_health_check": False},
+}
+
+
+def create_demo_viewer_settings(engine: Engine, result: SeedResult) -> None:
+    from onshi.viewer.models import ViewerSettings
+
+    now = SystemClock().now()
+    with Session(engine) as db, db.begin():
+        for kind, values in DEMO_VIEWER_SETTINGS.items():
+            institution_id = result.demo_institutions.get(kind)
+            if institution_id is None or db.get(ViewerSettings, institution_id) is not None:
+                continue
+            row = ViewerSettings(institution_id=institution_id, updated_at=now)
+            for name, value in values.items():
+                setattr(row, name, value)
+            db.add(row)
 
 
 def demo_patient(connection: Connection) -> tuple[int, str] | None:

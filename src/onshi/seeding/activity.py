@@ -167,9 +167,12 @@ class ActivityGenerator:
     def demo_visits(
         self, person_id: int, qualification_id: int, institutions: dict[str, InstitutionRef]
     ) -> dict[str, list[Row]]:
-        """Three past card checks with consent for the demo patient (hospital, clinic, pharmacy)."""
+        """Past card checks with consent for the demo patient (hospital, clinic, pharmacy), and
+        one on the as-of day at the hospital and the pharmacy: with ``run-demo`` (as of today)
+        those consents are still valid (24 hours), so the viewer opens the patient."""
         out: dict[str, list[Row]] = {}
-        for offset, kind in ((40, "hospital"), (25, "medical_clinic"), (24, "pharmacy")):
+        visits = ((40, "hospital"), (25, "medical_clinic"), (24, "pharmacy"))
+        for offset, kind in (*visits, (0, "hospital"), (0, "pharmacy")):
             if kind in institutions:
                 self._event(
                     out, person_id, qualification_id, institutions[kind],

@@ -75,7 +75,7 @@ def seed(args: argparse.Namespace, settings: Settings) -> int:
 
 def _seed(settings: Settings, config: SeedConfig) -> int:
     from onshi.db.engine import make_engine
-    from onshi.seeding.accounts import create_demo_accounts
+    from onshi.seeding.accounts import create_demo_accounts, create_demo_viewer_settings
     from onshi.seeding.nation import SeedRefusedError, seed_nation
 
     engine = make_engine(settings.database_url)
@@ -91,6 +91,7 @@ def _seed(settings: Settings, config: SeedConfig) -> int:
     demo_card: list[str] = []
     if settings.environment != "production":
         create_demo_accounts(engine, result, DEMO_STAFF)
+        create_demo_viewer_settings(engine, result)
         demo_card = _demo_card(engine, settings)
     total = sum(result.counts.values())
     print(

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from onshi.db.registry import load_all_models
 from onshi.seeding import usage_history, usage_model
 from onshi.seeding.activity import ActivityGenerator, window_start
+from onshi.seeding.alert_records import demo_alert_drugs
 from onshi.seeding.institution_plan import CellPlan, national_plan, scaled_plan
 from onshi.seeding.institutions import InstitutionGenerator, InstitutionRef
 from onshi.seeding.insurers import build_catalogue, insurer_rows
@@ -172,7 +173,9 @@ def seed_nation(
                 written_since_commit = 0
         demo_institutions: dict[str, int] = {}
         if demo_person is not None:
-            demo_institutions = _demo_history(writer, activity, *demo_person, clinics, pharmacies)
+            demo_institutions = _demo_history(
+                writer, activity, records, *demo_person, clinics, pharmacies, config.as_of
+            )
         writer.finish()
         _write_rollups(connection, config, clinics, pharmacies)
         connection.commit()
@@ -238,10 +241,12 @@ def _good_demo_patient(person: Row, quals: list[Row], as_of: date) -> bool:
 def _demo_history(  # noqa: PLR0917
     writer: BatchWriter,
     activity: ActivityGenerator,
+    records: RecordGenerator,
     person_id: int,
     qualification_id: int,
     clinics: dict[str, list[InstitutionRef]],
     pharmacies: dict[str, list[InstitutionRef]],
+    as_of: date,
 ) -> dict[str, int]:
     """The demo institutions (operating, in Tokyo) and a few past visits of the demo patient."""
     chosen: dict[str, InstitutionRef] = {}
@@ -250,4 +255,8 @@ def _demo_history(  # noqa: PLR0917
             chosen[ref.kind] = ref
     for table, rows in activity.demo_visits(person_id, qualification_id, chosen).items():
         writer.add(table, rows)
+    # drug records that raise the viewer's alerts (duplicate therapy, 併用禁忌)
+    alert_rows = demo_alert_drugs(qualification_id, chosen, as_of, records.counters.drug + 1)
+    records.counters.drug += len(alert_rows)
+    writer.add("drug_records", alert_rows)
     return {kind: ref.id for kind, ref in chosen.items()}

@@ -106,6 +106,15 @@ class ReceptionCard:
     certificate_expiry_warning: bool
     certificate_not_after: str | None
     submission_id: str | None  # the 目視 submission this event settled, if any
+    person_id: int | None = None  # who the card identified (the viewer link for 有資格者)
+
+    @property
+    def viewable(self) -> bool:
+        """A consent of this check still allows viewing (the viewer's gate decides)."""
+        return self.person_id is not None and any(
+            c.valid and c.remaining is not None and c.kind is not ConsentKind.LIMIT_INFO
+            for c in self.consents
+        )
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,7 @@ def reception_cards(
             VerificationEvent.result_code,
             VerificationEvent.error_code,
             VerificationEvent.qualification_id,
+            VerificationEvent.person_id,
             Person.family_name,
             Person.given_name,
             Person.family_name_kana,
@@ -264,6 +274,7 @@ def reception_cards(
                 certificate_expiry_warning=warning,
                 certificate_not_after=not_after,
                 submission_id=row.submission_id,
+                person_id=row.person_id,
             )
         )
     return cards

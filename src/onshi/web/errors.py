@@ -143,6 +143,12 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
                 "", status_code=403, headers=add_vary(hx_redirect_headers(exc.location))
             )
         return Redirect(exc.location, status_code=303, headers=add_vary({}))
+    if isinstance(exc, PermissionDeniedException) and exc.detail == "role" and not _is_api(request):
+        # A route may explain (and log) a role it does not admit: opt={"on_role_denied": fn}.
+        on_denied = request.route_handler.opt.get("on_role_denied")
+        if callable(on_denied):
+            answer: Response[Any] = on_denied(request)
+            return answer
     code = STATUS_CODES.get(exc.status_code, "generic")
     if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
         code = "csrf"

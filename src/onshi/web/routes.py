@@ -11,6 +11,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from onshi.web.admin.disasters import DISASTER_ADMIN_HANDLERS
 from onshi.web.admin.landing import admin_landing
 from onshi.web.admin.registration_incidents import registration_incidents
 from onshi.web.admin.uptake import UPTAKE_HANDLERS
@@ -22,9 +23,11 @@ from onshi.web.api.verifications import VERIFICATION_API_HANDLERS
 from onshi.web.auth import sign_in_form, sign_in_submit_handlers, sign_out
 from onshi.web.clinic.batch import BATCH_HANDLERS
 from onshi.web.clinic.devices import DEVICE_PAGE_HANDLERS
+from onshi.web.clinic.disaster import DISASTER_CLINIC_HANDLERS
 from onshi.web.clinic.landing import clinic_landing
 from onshi.web.clinic.lookup import LOOKUP_HANDLERS
 from onshi.web.clinic.reception import RECEPTION_HANDLERS
+from onshi.web.clinic.viewer import VIEWER_HANDLERS
 from onshi.web.favicon import favicon
 from onshi.web.insurer.landing import insurer_landing
 from onshi.web.insurer.registration_keys import KEY_HANDLERS
@@ -59,7 +62,9 @@ CLINIC_HANDLERS: list[ControllerRouterHandler] = [
     *DEVICE_PAGE_HANDLERS,
     *RECEPTION_HANDLERS,
     *LOOKUP_HANDLERS,
+    *DISASTER_CLINIC_HANDLERS,
     *BATCH_HANDLERS,
+    *VIEWER_HANDLERS,
     *account_handlers("clinic"),
     *manage_handlers("clinic"),
 ]
@@ -74,6 +79,7 @@ ADMIN_HANDLERS: list[ControllerRouterHandler] = [
     admin_landing,
     registration_incidents,
     *UPTAKE_HANDLERS,
+    *DISASTER_ADMIN_HANDLERS,
     *account_handlers("admin"),
     *manage_handlers("admin"),
 ]

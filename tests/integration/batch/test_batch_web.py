@@ -221,3 +221,41 @@ def test_device_of_another_institution_gets_404(
         "receipt_number"
     ]
     assert other_key.signed_get(client, f"/api/v1/batch-inquiries/{receipt}").status_code == 404
+
+
+def test_served_results_are_logged_as_qualification_views(
+    client: TestClient[Litestar], db: Session, db_engine: Engine, clock: FrozenClock
+) -> None:
+    from onshi.audit.models import AccessPurpose, DataAccess, DataKind
+    from onshi.qualification.models import MemberLink
+
+    nation = build_nation(db)
+    token = _signed_in(client, nation)
+    response = _upload(client, token, _file(nation))
+    receipt = response.headers["location"].split("/")[-1].split("?")[0]  # type: ignore[attr-defined]
+    BatchWorker(db_engine, clock).run_until_idle()
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(DataAccess)) == 0  # nothing served yet
+
+    results = client.get(f"/clinic/batch/{receipt}/results.csv?lang=en")
+    table = csv.DictReader(io.StringIO(results.text.lstrip("\ufeff")))
+    # one view per member shown (a member asked twice in the file is one disclosure)
+    named = {(row["insurer_number"], row["number"]) for row in table if row["name"]}
+    db.expire_all()
+    views = db.scalars(select(DataAccess)).all()
+    assert len(views) == len(named) > 0
+    assert {v.purpose for v in views} == {AccessPurpose.BATCH}
+    assert {v.data_kind for v in views} == {DataKind.QUALIFICATION}
+    assert {v.staff_role for v in views} == {"reception"}
+    assert {v.staff_account_id for v in views} == {nation.staff.id}
+    for view in views:  # each names the member record shown, linked to that person
+        link = db.scalar(
+            select(MemberLink).where(
+                MemberLink.qualification_id == view.qualification_id, MemberLink.ended_at.is_(None)
+            )
+        )
+        assert link is not None
+        assert link.person_id == view.person_id
+    client.get(f"/clinic/batch/{receipt}/results.json")
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(DataAccess)) == 2 * len(named)

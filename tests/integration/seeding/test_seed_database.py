@@ -89,3 +89,32 @@ def test_seed_fills_an_empty_database_and_refuses_a_second_time(db_url: str) -> 
                 assert new_id > result.counts["insurers"]
     finally:
         engine.dispose()
+
+
+def test_the_demo_patient_has_drug_records_that_raise_both_alerts(db_url: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from onshi.qualification.models import MemberLink
+    from onshi.records.models import DrugRecord, DrugSource
+    from onshi.viewer.alerts import AlertKind, alerts_for
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    config = SeedConfig(seed=1, people=600, institutions=400, records_years=1)
+    try:
+        result = seed_nation(engine, KEY, config)
+        assert result.demo_person_id is not None
+        assert {"hospital", "medical_clinic", "pharmacy"} <= set(result.demo_institutions)
+        with Session(engine) as session:
+            members = select(MemberLink.qualification_id).where(
+                MemberLink.person_id == result.demo_person_id
+            )
+            records = session.scalars(
+                select(DrugRecord).where(DrugRecord.qualification_id.in_(members))
+            ).all()
+            assert any(r.source is DrugSource.E_PRESCRIPTION for r in records)
+            alerts = alerts_for(records, today=config.as_of)
+            kinds = {alert.kind for alert in alerts}
+            assert {AlertKind.DUPLICATE, AlertKind.CONTRAINDICATED} <= kinds
+    finally:
+        engine.dispose()

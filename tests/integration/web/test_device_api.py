@@ -59,6 +59,11 @@ def test_me_answers_the_signing_device(
         "limit_consent_step": True,
         "consent_hours": 24,
     }
+    assert body["viewer"] == {  # no settings row: the defaults
+        "offers": {"drug": True, "health_check": True, "clinical": False, "surgery": False},
+        "drug_history_years": 3,
+        "pharmacy_health_check": False,
+    }
     db.expire_all()
     assert db.get_one(ReaderDevice, device.id).last_seen_at == clock.now()
 

@@ -16,6 +16,7 @@ from onshi.batch.errors import BatchFileError
 from onshi.batch.export import json_chunks, summary
 from onshi.batch.queries import get_inquiry, iter_results
 from onshi.batch.services import submit_rows
+from onshi.batch.views import log_result_views
 from onshi.clock import Clock
 from onshi.devices.signing import DevicePrincipal
 from onshi.web.api.signed import MAX_TOKEN_OPT
@@ -89,14 +90,17 @@ def batch_status(
     tags=TAGS,
     summary="Results of a 一括照会 (status, counts and one entry per row)",
 )
-def batch_results(
+def batch_results(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
     receipt: FromPath[str],
     device: NamedDependency[SkipValidation[DevicePrincipal]],
     db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
     catalogue: NamedDependency[SkipValidation[Catalogue]],
 ) -> Response[Any]:
     inquiry = get_inquiry(db, institution_id=device.institution_id, receipt_number=receipt)
+    # The names and 負担割合 served are qualification views (the device's institution).
+    log_result_views(db, clock, inquiry_id=inquiry.id, institution_id=inquiry.institution_id)
     lines = iter_results(request.app.state.engine, inquiry.id)
     return Stream(
         json_chunks(summary(inquiry), lines, translator(catalogue)),

@@ -21,10 +21,13 @@ from onshi.devices.schemas import (
     InstitutionRef,
     PairRequest,
     PairResponse,
+    ViewerOffersOut,
+    ViewerSettingsOut,
 )
 from onshi.devices.services import pair_device
 from onshi.devices.signing import DevicePrincipal
 from onshi.settings import Settings
+from onshi.viewer.options import viewer_options
 from onshi.web.api.openapi import DEVICE_SECURITY
 from onshi.web.api.signed import UNSIGNED
 from onshi.web.errors import error_response
@@ -101,7 +104,7 @@ def pair(
     sync_to_thread=True,
     security=DEVICE_SECURITY,
     tags=TAGS,
-    summary="The signing device: label, mode (unattended / visual) and consent rules",
+    summary="The signing device: label, mode, consent rules and the viewer settings",
     responses=DEVICE_ERRORS,
 )
 def device_me(
@@ -111,6 +114,7 @@ def device_me(
 ) -> DeviceMe:
     view = device_view(db, device.device_id)
     rules = settings.consent
+    options = viewer_options(db, device.institution_id)
     return DeviceMe(
         device_id=view.device_id,
         label=view.label,
@@ -120,6 +124,16 @@ def device_me(
             comprehensive_consent=rules.comprehensive_consent,
             limit_consent_step=rules.limit_consent_step,
             consent_hours=rules.consent_hours,
+        ),
+        viewer=ViewerSettingsOut(
+            offers=ViewerOffersOut(
+                drug=options.offer_drug,
+                health_check=options.offer_health_check,
+                clinical=options.offer_clinical,
+                surgery=options.offer_surgery,
+            ),
+            drug_history_years=options.drug_history_years,
+            pharmacy_health_check=options.pharmacy_health_check,
         ),
     )
 

@@ -22,6 +22,7 @@ from onshi.batch.ingest import ENCODING_CHOICES, MAX_ROWS, EncodingChoice
 from onshi.batch.models import BatchInquiry
 from onshi.batch.queries import get_inquiry, is_finished, iter_results, recent_inquiries
 from onshi.batch.services import submit_csv
+from onshi.batch.views import log_result_views
 from onshi.clock import Clock
 from onshi.errors import NotFoundError
 from onshi.web.htmx import hx_redirect_headers, is_htmx, page_or_fragment
@@ -134,6 +135,18 @@ def batch_detail(
     )
 
 
+def _log_views(db: Session, clock: Clock, principal: Principal, inquiry: BatchInquiry) -> None:
+    """The names and 負担割合 served are qualification views of each person shown."""
+    log_result_views(
+        db,
+        clock,
+        inquiry_id=inquiry.id,
+        institution_id=inquiry.institution_id,
+        staff_account_id=principal.subject_id,
+        staff_role=None if principal.role is None else principal.role.value,
+    )
+
+
 def _count_headers(inquiry: BatchInquiry, filename: str) -> dict[str, str]:
     return {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
@@ -147,14 +160,16 @@ def _count_headers(inquiry: BatchInquiry, filename: str) -> dict[str, str]:
 
 
 @get("/batch/{receipt:str}/results.csv", name="clinic-batch-csv", sync_to_thread=True)
-def batch_results_csv(
+def batch_results_csv(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
     receipt: FromPath[str],
     db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
     principal: NamedDependency[SkipValidation[Principal]],
     catalogue: NamedDependency[SkipValidation[Catalogue]],
 ) -> Stream:
     inquiry = get_inquiry(db, institution_id=_institution_id(principal), receipt_number=receipt)
+    _log_views(db, clock, principal, inquiry)
     lines = iter_results(request.app.state.engine, inquiry.id)
     return Stream(
         csv_lines(lines, request_lang(request), translator(catalogue)),
@@ -164,14 +179,16 @@ def batch_results_csv(
 
 
 @get("/batch/{receipt:str}/results.json", name="clinic-batch-json", sync_to_thread=True)
-def batch_results_json(
+def batch_results_json(  # noqa: PLR0917 - Litestar injects dependencies by name
     request: Request[Any, Any, Any],
     receipt: FromPath[str],
     db: NamedDependency[SkipValidation[Session]],
+    clock: NamedDependency[SkipValidation[Clock]],
     principal: NamedDependency[SkipValidation[Principal]],
     catalogue: NamedDependency[SkipValidation[Catalogue]],
 ) -> Stream:
     inquiry = get_inquiry(db, institution_id=_institution_id(principal), receipt_number=receipt)
+    _log_views(db, clock, principal, inquiry)
     lines = iter_results(request.app.state.engine, inquiry.id)
     return Stream(
         json_chunks(summary(inquiry), lines, translator(catalogue)),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from onshi.portal.records import TrendPoint
+from onshi.reference.health_checks import guidance_threshold
 
 WIDTH = 320
 HEIGHT = 160
@@ -42,7 +43,7 @@ class LineChart:
     height: int
     points: tuple[ChartPoint, ...]
     ticks: tuple[Tick, ...]
-    reference: float | None  # a guide line (HbA1c 5.6 %, BMI 25)
+    reference: float | None  # a guide line: the 保健指導判定値 (onshi.reference.health_checks)
     reference_y: float | None
 
     @property
@@ -117,7 +118,11 @@ def _series(
 
 def trend_charts(trend: Sequence[TrendPoint]) -> tuple[LineChart, ...]:
     charts = (
-        line_chart("hba1c", "%", _series(trend, lambda p: p.hba1c), reference=5.6),
-        line_chart("bmi", "kg/m²", _series(trend, lambda p: p.bmi), reference=25.0),
+        line_chart(
+            "hba1c", "%", _series(trend, lambda p: p.hba1c), reference=guidance_threshold("hba1c")
+        ),
+        line_chart(
+            "bmi", "kg/m²", _series(trend, lambda p: p.bmi), reference=guidance_threshold("bmi")
+        ),
     )
     return tuple(chart for chart in charts if chart is not None)

@@ -22,6 +22,7 @@ from onshi.portal import activity, records
 from onshi.portal.paging import Page, PageRequest
 from onshi.portal.qualification import qualification_summary
 from onshi.registration.queries import completed_registrations, incident_accesses
+from onshi.viewer.disaster_queries import declarations_for_person
 from onshi.web.htmx import page_or_fragment
 from onshi.web.patient.charts import trend_charts
 from onshi.web.rendering import render
@@ -214,6 +215,7 @@ def access_log(
         "partials/portal/_access_table.html",
         result,
         include_self=include_self,
+        disaster_declarations=declarations_for_person(db, _ids(principal)["person_id"]),
         # Each row offers its transparency-log receipt, checked in the page (receipts.js).
         receipts=True,
         log_key=request.app.state["tlog_identity"].verifier.encode(),

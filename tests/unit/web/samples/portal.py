@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -100,7 +100,25 @@ CONSENT = ConsentView(
 )
 ARCHIVED = ConsentView(**{**vars(CONSENT), "id": 2, "state": ConsentState.ARCHIVED})
 HOME = ConsentView(**{**vars(CONSENT), "id": 3, "expires_at": None, "home_visit": True})
-ACCESS = AccessView(1, NOW, "救急病院", DataKind.DRUG, AccessPurpose.EMERGENCY)
+ACCESS = AccessView(
+    1,
+    NOW,
+    "救急病院",
+    DataKind.DRUG,
+    AccessPurpose.EMERGENCY,
+    staff_role="doctor",
+    emergency_reason="意識障害",
+)
+CONSENT_ACCESS = AccessView(
+    3,
+    NOW,
+    "テスト薬局",
+    DataKind.DRUG,
+    AccessPurpose.NORMAL,
+    staff_role="pharmacist",
+    consent_id=4,
+    consent_remaining=timedelta(hours=23, minutes=10),
+)
 SELF_ACCESS = AccessView(2, NOW, None, DataKind.CLINICAL, AccessPurpose.SELF)
 DRUG = SimpleNamespace(
     id=1,
@@ -175,7 +193,7 @@ INVITATION = EnrolmentInvitation(
 SUMMARY = QualificationSummary(
     today=TODAY, current=(QUALIFICATION,), history=(QUALIFICATION, OLD), withheld=1
 )
-ACCESS_PAGE = _page([ACCESS, SELF_ACCESS])
+ACCESS_PAGE = _page([ACCESS, CONSENT_ACCESS, SELF_ACCESS])
 CONSENT_PAGE = _page([CONSENT, ARCHIVED, HOME])
 SIGNED_IN = {"principal": PATIENT, "current_path": "/me"}
 
