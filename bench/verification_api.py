@@ -106,6 +106,9 @@ def start_server(setup: Setup, workdir: Path, workers: int) -> Server:
             "ONSHI_HOST": "127.0.0.1",
             "ONSHI_PORT": str(port),
             "ONSHI_PUBLIC_ORIGIN": f"https://127.0.0.1:{port}",
+            # Production requires the TLS-terminating proxy to be named; the load comes from
+            # loopback, which sends no forwarded headers.
+            "ONSHI_TRUSTED_PROXIES": "127.0.0.1",
             "ONSHI_JPKI_TRUST_ANCHORS": str(setup.pki.ca_path),
             "ONSHI_JPKI_CRLS": str(setup.pki.crl_path),
             "ONSHI_BATCH_WORKER": "false",
