@@ -32,6 +32,23 @@ from bench.verification_api import (
 )
 
 
+def _times(pid: int) -> tuple[float, float, int]:
+    """(user s, system s, voluntary + involuntary context switches) of ``pid``'s threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+            switches += int(line.split()[1])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if task.name == str(pid):
+            continue
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                switches += int(line.split()[1])
+    return int(fields[11]) / ticks, int(fields[12]) / ticks, switches
+
+
 def _frame(name: str) -> str:
     function, _, where = name.partition(" (")
     return f"{function} ({where.split(':')[0]}" if where else name
@@ -67,6 +84,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "onshi-prof-p1")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--gil", action="store_true", help="sample only the thread holding the GIL (CPU in Python)"
+    )
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
@@ -98,17 +118,23 @@ def main() -> int:
         # the worker is the server process itself with one worker (no supervisor)
         recorder = subprocess.Popen(
             [spy, "record", "-p", str(server.process.pid), "-d", str(int(args.seconds)), "-r",
-             "200", "--nonblocking", "--format", "raw", "-o", str(raw)],
+             "200", "--nonblocking", "--format", "raw", "-o", str(raw),
+             *(["--gil"] if args.gil else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(0.5)
+        before = _times(server.process.pid)
         measured = from_result(run_processes(jobs))
+        after = _times(server.process.pid)
         recorder.wait(timeout=args.seconds + 60)
     finally:
         server.stop()
     print(
         f"{measured.rate:,.0f} verifications/s, {measured.ok}/{measured.count} ok, "
-        f"p50 {measured.p50_ms:.1f} ms; load average {os.getloadavg()[0]:.2f}"
+        f"p50 {measured.p50_ms:.1f} ms; load average {os.getloadavg()[0]:.2f}; worker CPU per "
+        f"verification: user {(after[0] - before[0]) * 1000 / max(1, measured.ok):.2f} ms, "
+        f"system {(after[1] - before[1]) * 1000 / max(1, measured.ok):.2f} ms, "
+        f"context switches {(after[2] - before[2]) / max(1, measured.ok):.1f}"
     )
     print(summarise(raw, args.top))
     return 0
