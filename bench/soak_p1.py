@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench._loadgen import HOST, _read_response, b64u, http_post, run, sign_request
+from bench._loadgen import HOST, _read_response, b64u, http_post, sign_request
 from bench._verification_setup import count_events, load_setup, prepare
 from bench.verification_api import CHALLENGES, CONSENTS, SUBMIT, _children, start_server
 
@@ -200,7 +201,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     before = count_events(setup.database_url)
     try:
-        tally = run(soak(args, setup, server.port, workers))
+        tally: Tally = uvloop.run(soak(args, setup, server.port, workers))
     finally:
         time.sleep(1.0)
         events = count_events(setup.database_url) - before
