@@ -10,15 +10,17 @@ without the ORM unit of work:
    certificate by the :class:`~onshi.pki.TrustStore`);
 3. the challenge is claimed by one ``UPDATE … SET used_at WHERE public_id AND device_id AND
    expires_at > now AND used_at IS NULL RETURNING id, challenge_hash`` — unknown, another
-   device's, expired and used challenges all update nothing;
+   device's, expired and used challenges all update nothing. On PostgreSQL the claim is a CTE
+   in front of the card check's whole read (:mod:`onshi.verification.card_read`: card link,
+   shown member records with their certifications, 照会番号, held link): one statement; on
+   SQLite the read is a second statement, after the proof;
 4. the card's signature (or face attestation) over the claimed challenge, the consents, the
-   利用登録 link, and the card check (:func:`~onshi.verification.services.card_check`: the one
-   card-check query of :mod:`onshi.verification.queries` and the result);
-5. the writes: the verification event (``INSERT … RETURNING id``), the access-log row
-   (:func:`~onshi.audit.services.record_data_access`), the consents with their audit entries
-   (:func:`~onshi.consent.services.record_consents`, one UPDATE, one INSERT and one
-   ``record_audits``), and the submission with its final answer (one INSERT, instead of an
-   INSERT and three UPDATEs).
+   利用登録 link, and the result (:func:`~onshi.verification.results.compute_result`,
+   :func:`~onshi.verification.services.card_check_result`);
+5. the writes (:mod:`onshi.verification.lean_writes`): the verification event, the access-log
+   row, the consents with their audit entries, the submission with its final answer and, on
+   PostgreSQL, the reception screens' notification — one statement of data-modifying CTEs
+   there, one statement per table on SQLite.
 
 Anything else goes to the general path, before anything is written, so its answers and
 records stay the only ones for those cases: 目視 submissions, a 照会番号 to register, no trust
