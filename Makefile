@@ -73,8 +73,8 @@ bench: bench-prerequisites $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 # P1 (BENCHMARKS.md): PostgreSQL with 2 workers, then SQLite with 1 worker. Needs a local
-# PostgreSQL and Debian's wrk package (apt-get install wrk).
-bench-p1: $(STAMP)
+# PostgreSQL; wrk (Debian) comes from bench-prerequisites.
+bench-p1: bench-prerequisites $(DEV_STAMP)
 	$(BIN)/python -m bench.verification_api --database postgresql --workers 2
 	$(BIN)/python -m bench.verification_api --database sqlite --workers 1
 

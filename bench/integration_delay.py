@@ -90,7 +90,8 @@ class Writer:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=10)
+            if thread.is_alive():  # not started without --direct-entries
+                thread.join(timeout=10)
         self.engine.dispose()
 
 

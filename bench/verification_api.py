@@ -61,6 +61,7 @@ from bench._verification_setup import (
     prepare,
 )
 from onshi.audit.note import Signer
+from onshi.db.engine import make_engine
 
 SUBMIT = "/api/v1/verifications"
 CHALLENGES = "/api/v1/verifications/challenges"
@@ -106,6 +107,11 @@ def start_server(setup: Setup, workdir: Path, workers: int) -> Server:
             "ONSHI_HOST": "127.0.0.1",
             "ONSHI_PORT": str(port),
             "ONSHI_PUBLIC_ORIGIN": f"https://127.0.0.1:{port}",
+            # Production requires the TLS-terminating proxy to be named; the load comes from
+            # loopback, which sends no forwarded headers.
+            "ONSHI_TRUSTED_PROXIES": "127.0.0.1",
+            # The proxy in front keeps the access log (docs/performance.md).
+            "ONSHI_ACCESS_LOG": "false",
             "ONSHI_JPKI_TRUST_ANCHORS": str(setup.pki.ca_path),
             "ONSHI_JPKI_CRLS": str(setup.pki.crl_path),
             "ONSHI_BATCH_WORKER": "false",
@@ -244,6 +250,8 @@ class Measured:
     bad_sample: str = ""
     events: int | None = None
     saturated: bool = False
+    app_cpu: float | None = None  # CPU seconds of the server's workers during the run
+    db_cpu: float | None = None  # CPU seconds of its PostgreSQL backends during the run
 
 
 def wrk(
@@ -341,10 +349,82 @@ def python_jobs(
     ]
 
 
+_TICKS: float = float(os.sysconf("SC_CLK_TCK"))
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _backends(database_url: str) -> list[int]:
+    """PostgreSQL backend pids connected to the benchmark database (none on SQLite)."""
+    if not database_url.startswith("postgresql"):
+        return []
+    from sqlalchemy import text as sql_text
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        pids = conn.execute(
+            sql_text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = [int(pid) for pid in pids]
+    engine.dispose()
+    return found
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by the server's workers and by its PostgreSQL backends during a run
+    (load-independent: what one verification costs, whatever else shares the machine)."""
+
+    server_pid: int
+    database_url: str
+    start_app: float = 0.0
+    start_db: dict[int, float] | None = None
+    workers: list[int] | None = None
+
+    def start(self) -> None:
+        self.workers = _children(self.server_pid) or [self.server_pid]
+        self.start_app = sum(_process_cpu(pid) for pid in self.workers)
+        self.start_db = {pid: _process_cpu(pid) for pid in _backends(self.database_url)}
+
+    def stop(self) -> tuple[float, float]:
+        """(app CPU s, database CPU s) since :meth:`start`."""
+        app = sum(_process_cpu(pid) for pid in self.workers or []) - self.start_app
+        before = self.start_db or {}
+        database = sum(
+            _process_cpu(pid) - before.get(pid, 0.0) for pid in _backends(self.database_url)
+        )
+        return app, database
+
+
 def verification_run(
     args: argparse.Namespace, setup: Setup, port: int, prepared: Prepared, seconds: float
 ) -> Measured:
     before = count_events(setup.database_url)
+    meter = CpuMeter(args.server_pid, setup.database_url)
+    meter.start()
     if args.generator == "wrk":
         keys = {device.device_id: device.private_key_raw for device in setup.devices}
         tokens = [
@@ -372,6 +452,7 @@ def verification_run(
         )
         measured = from_result(run_processes(jobs))
     time.sleep(1.0)  # answers wrk stopped waiting for still commit
+    measured.app_cpu, measured.db_cpu = meter.stop()
     measured.events = count_events(setup.database_url) - before
     return measured
 
@@ -399,10 +480,17 @@ def paced_run(
 
 
 def _line(name: str, m: Measured) -> str:
+    cpu = ""
+    if m.app_cpu is not None and m.events:
+        cpu = (
+            f"  CPU per verification: app {m.app_cpu * 1000 / m.events:.2f} ms"
+            f" + database {(m.db_cpu or 0.0) * 1000 / m.events:.2f} ms"
+        )
     return (
         f"{name:<34} {m.rate:>9,.0f}/s  n={m.count:>7,}  ok={m.ok:>7,}  bad={m.bad}  "
         f"p50 {m.p50_ms:6.2f} ms  p90 {m.p90_ms:6.2f} ms  p99 {m.p99_ms:7.2f} ms"
         + ("" if m.events is None else f"  new events {m.events:,}")
+        + cpu
     )
 
 
@@ -456,6 +544,7 @@ def main() -> int:  # noqa: PLR0915
         devices=args.devices,
     )
     server = start_server(setup, args.dir, args.workers)
+    args.server_pid = server.process.pid
     problems: list[str] = []
     print(
         f"server: onshi serve --workers {args.workers} on 127.0.0.1:{server.port} "

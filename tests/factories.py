@@ -30,12 +30,17 @@ from onshi.qualification.models import (
     CopaymentRatio,
     Insurer,
     InsurerKind,
+    LimitCategory,
+    LimitCertification,
+    LimitClass,
     LinkActor,
     LinkMethod,
     LinkStatus,
     MemberLink,
     Qualification,
     Relationship,
+    SpecificDisease,
+    SpecificDiseaseCertificate,
 )
 from onshi.records.models import (
     ClinicalCategory,
@@ -218,6 +223,34 @@ def make_qualification(
     if link_status is not None:
         make_member_link(db, qualification, person, status=link_status)
     return qualification
+
+
+def make_limit_certification(
+    db: Session, qualification: Qualification, **overrides: Any
+) -> LimitCertification:
+    """A 限度額適用認定 (区分 01, ウ) of ``qualification`` in force since 2025-04-01."""
+    certification = LimitCertification(
+        qualification_id=qualification.id,
+        category=LimitCategory.C01,
+        class_code=LimitClass.A03,
+        valid_from=date(2025, 4, 1),
+        valid_to=None,
+    )
+    return _save(db, certification, overrides)
+
+
+def make_specific_disease(
+    db: Session, qualification: Qualification, **overrides: Any
+) -> SpecificDiseaseCertificate:
+    """A 特定疾病療養受療証 (人工透析, 10,000 円) of ``qualification`` in force since 2024."""
+    certificate = SpecificDiseaseCertificate(
+        qualification_id=qualification.id,
+        disease=SpecificDisease.DIALYSIS,
+        monthly_limit_yen=10000,
+        valid_from=date(2024, 1, 1),
+        valid_to=None,
+    )
+    return _save(db, certificate, overrides)
 
 
 def make_member_link(

@@ -80,6 +80,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             workers=args.workers,
             shared_socket=bool(getattr(args, "shared_socket", False)),
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            access_log=settings.access_log,
             **UVICORN_OPTIONS,
         )
     uvicorn.run(
@@ -87,6 +88,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        access_log=settings.access_log,
         **UVICORN_OPTIONS,
     )
     return 0

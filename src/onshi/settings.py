@@ -101,6 +101,9 @@ class Settings:
     checkpoint_export: Path | None = None
     tlog_integrator: bool = True
     tlog_interval_ms: int = 200
+    # uvicorn's access log (one line per request on stderr). The TLS-terminating proxy in front
+    # usually keeps its own; off, a worker saves the formatting and the write of every line.
+    access_log: bool = True
     # Longest wait for the database (a lock, a connection, the pool) before a request answers
     # 503 service.unavailable instead of hanging (src/onshi/db/engine.py).
     db_timeout_seconds: int = 5
@@ -241,6 +244,7 @@ class Settings:
             ),
             tlog_integrator=_bool(env, "ONSHI_TLOG_INTEGRATOR", True),
             tlog_interval_ms=_int(env, "ONSHI_TLOG_INTERVAL_MS", 200),
+            access_log=_bool(env, "ONSHI_ACCESS_LOG", True),
             db_timeout_seconds=_int(env, "ONSHI_DB_TIMEOUT_SECONDS", 5),
             trusted_proxies=tuple(
                 part for part in env.get("ONSHI_TRUSTED_PROXIES", "").replace(",", " ").split()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import AccessPurpose, ActorKind, AuditEvent, DataAccess, DataKind
@@ -37,6 +37,8 @@ _BULK_COLUMNS: Final = (
     "institution_id",
     "details",
 )
+
+_INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__))
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,37 @@ def record_audits(
     db.add_all(events)
     db.flush()
     return events
+
+
+def append_audits(db: Session, clock: Clock, entries: Sequence[AuditEntry]) -> None:
+    """The rows of :func:`record_audits`, written by one Core ``executemany`` (one statement
+    whatever the number of entries, on SQLite too) and returned as nothing: for callers that
+    do not need the ORM objects (the consents of a card check)."""
+    if not entries:
+        return
+    occurred_at = _utc(clock.now())
+    rows = [
+        {
+            "occurred_at": occurred_at,
+            "actor_kind": kind,
+            "actor_id": None if entry.actor_id is None else str(entry.actor_id),
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": str(entry.object_id),
+            "person_id": entry.person_id,
+            "institution_id": entry.institution_id,
+            "details": canonical_details,
+            "leaf_index": None,
+        }
+        for kind, entry, canonical_details in (_checked(entry) for entry in entries)
+    ]
+    db.execute(_INSERT_AUDIT, rows)
+
+
+def audit_details_json(details: Mapping[str, Any] | None) -> str:
+    """``details`` as the canonical JSON text that is stored (for statements that write audit
+    rows in SQL, onshi.verification.lean_writes)."""
+    return _canonical_json(_canonical_details(details))
 
 
 def _checked(entry: AuditEntry) -> tuple[ActorKind, AuditEntry, dict[str, Any]]:

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Final, cast
+from datetime import datetime
+from typing import Any, Final, cast
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from onshi.audit.models import ActorKind
-from onshi.audit.services import AuditEntry, record_audits
+from onshi.audit.services import AuditEntry, append_audits
 from onshi.clock import Clock
 from onshi.consent.models import Consent, ConsentKind, ConsentValue
 from onshi.consent.policies import consent_expiry
 from onshi.settings import ConsentRules
 
+CONSENT_RECORDED: Final = "consent.recorded"
 _CONSENTS: Final = cast(Table, Consent.__table__)
 # Built once: SQLAlchemy caches their compiled form.
 _ARCHIVE: Final = (
@@ -69,45 +71,84 @@ def record_consents(
         },
     ).scalars()
     archived = Counter(ConsentKind(kind) for kind in archived_kinds)
-    rows = [
-        {
-            "person_id": person_id,
-            "institution_id": institution_id,
-            "verification_event_id": verification_event_id,
-            "kind": kind,
-            "value": ConsentValue.GIVEN if choices[kind] else ConsentValue.NOT_GIVEN,
-            "registered_at": now,
-            "expires_at": expires_at,
-            "home_visit": False,
-            "archived_at": None,
-        }
-        for kind in kinds
-    ]
+    rows = consent_rows(
+        person_id=person_id,
+        institution_id=institution_id,
+        choices=choices,
+        registered_at=now,
+        expires_at=expires_at,
+        verification_event_id=verification_event_id,
+    )
     # Core, not the unit of work: one INSERT … RETURNING for every row (insertmanyvalues).
     # The rows come back as plain (detached) Consent objects, in ``choices`` order.
     ids = {ConsentKind(kind): consent_id for consent_id, kind in db.execute(_INSERT, rows)}
     created = [Consent(id=ids[kind], **row) for kind, row in zip(kinds, rows, strict=True)]
-    record_audits(
+    append_audits(
         db,
         clock,
         [
-            AuditEntry(
+            consent_audit_entry(
+                consent,
                 actor_kind=actor_kind,
                 actor_id=actor_id,
-                action="consent.recorded",
-                object_type="consent",
-                object_id=consent.id,
-                person_id=person_id,
-                institution_id=institution_id,
-                details={
-                    "kind": consent.kind.value,
-                    "value": consent.value.value,
-                    "expires_at": expires_at.isoformat(),
-                    "archived_previous": archived[consent.kind],
-                    "verification_event_id": verification_event_id,
-                },
+                archived_previous=archived[consent.kind],
             )
             for consent in created
         ],
     )
     return created
+
+
+def consent_rows(
+    *,
+    person_id: int,
+    institution_id: int,
+    choices: Mapping[ConsentKind, bool],
+    registered_at: datetime,
+    expires_at: datetime,
+    verification_event_id: int | None,
+) -> list[dict[str, Any]]:
+    """The ``consents`` rows of one :func:`record_consents` call, in ``choices`` order (also
+    written by the card check's single-statement path, onshi.verification.lean_writes)."""
+    return [
+        {
+            "person_id": person_id,
+            "institution_id": institution_id,
+            "verification_event_id": verification_event_id,
+            "kind": kind,
+            "value": ConsentValue.GIVEN if given else ConsentValue.NOT_GIVEN,
+            "registered_at": registered_at,
+            "expires_at": expires_at,
+            "home_visit": False,
+            "archived_at": None,
+        }
+        for kind, given in choices.items()
+    ]
+
+
+def consent_audit_entry(
+    consent: Consent,
+    *,
+    actor_kind: ActorKind,
+    actor_id: int | str | None,
+    archived_previous: int,
+) -> AuditEntry:
+    """The audit entry of one recorded consent (``archived_previous``: how many grants of the
+    kind it archived). The single-statement path fills ``object_id``, ``archived_previous`` and
+    ``verification_event_id`` in SQL from the rows it writes (onshi.verification.lean_writes)."""
+    return AuditEntry(
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=CONSENT_RECORDED,
+        object_type="consent",
+        object_id=consent.id,
+        person_id=consent.person_id,
+        institution_id=consent.institution_id,
+        details={
+            "kind": consent.kind.value,
+            "value": consent.value.value,
+            "expires_at": consent.expires_at.isoformat() if consent.expires_at else None,
+            "archived_previous": archived_previous,
+            "verification_event_id": consent.verification_event_id,
+        },
+    )

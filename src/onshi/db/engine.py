@@ -37,7 +37,13 @@ def make_engine(url: str, *, timeout_seconds: float | None = None, **kwargs: Any
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping on every checkout (a round trip per transaction): a connection the server closed
+    # (restart, failover, idle timeout) fails its first statement instead; SQLAlchemy recognises
+    # the disconnect, invalidates that connection and every older one in the pool, and the
+    # request answers 503 (onshi.db.availability), the next ones reconnect. Connections are also
+    # replaced after ``pool_recycle`` seconds, below common server and pooler idle timeouts.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     if timeout_seconds is not None:
         milliseconds = int(timeout_seconds * 1000)
         kwargs.setdefault("pool_timeout", timeout_seconds)

@@ -38,16 +38,10 @@ Nonces
     clears every device (maintenance).
 
 Device cache
-    With a :class:`DeviceKeyCache` (the API keeps one per worker process) the device row and its
-    parsed Ed25519 key are kept between requests, and the nonce is inserted by
-    ``INSERT … SELECT … FROM reader_devices WHERE id = … AND status = 'active' AND <every cached
-    field equals the row>``: the same statement that spends the ``jti`` proves the cached row is
-    still the row, against the committed database. When it inserts nothing, the row is read
-    again: changed (revoked, other mode, other key, deleted) → the cache is refreshed and the
-    checks run again from step 2 on the fresh row; unchanged → ``device.replayed``. So a device
-    revoked or switched to another mode by any process is refused (or seen in its new mode) on
-    its very next request in every worker, without notifications, and a warm request costs one
-    statement instead of two.
+    With a :class:`~onshi.devices.key_cache.DeviceKeyCache` (the API keeps one per worker
+    process) the device row and its parsed key are kept between requests, and the statement
+    that spends the ``jti`` also proves the cached row is still the row (see that module): a
+    revocation, a mode change or a new key is seen on the very next request in every worker.
 
 ``last_seen_at`` is written at most once per ``last_seen_resolution_seconds`` (a write on every
 request would lock the device row for nothing). The caller owns the transaction and commits it.
@@ -57,12 +51,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import functools
 import json
 import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
@@ -73,6 +66,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onshi.clock import Clock
+from onshi.devices.key_cache import DeviceKeyCache, KnownDevice, load_device
 from onshi.devices.models import DeviceRequestNonce, DeviceStatus, ReaderDevice, ReaderMode
 from onshi.errors import DomainError
 
@@ -111,14 +105,6 @@ _MAX_IAT: Final = 2**53
 _ED25519_SIGNATURE_BYTES: Final = 64
 _NONCES: Final = cast(Table, DeviceRequestNonce.__table__)
 _DEVICES: Final = cast(Table, ReaderDevice.__table__)
-_DEVICE_ROW: Final = select(
-    _DEVICES.c.institution_id,
-    _DEVICES.c.status,
-    _DEVICES.c.mode,
-    _DEVICES.c.label,
-    _DEVICES.c.public_key,
-    _DEVICES.c.last_seen_at,
-).where(_DEVICES.c.id == bindparam("device_id"))
 
 
 class DeviceAuthError(DomainError):
@@ -296,75 +282,6 @@ def parse_token(token: str | bytes, max_length: int = MAX_TOKEN_LENGTH) -> Parse
 # --- verification -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class KnownDevice:
-    """A device row as read (what the checks and the principal need)."""
-
-    device_id: int
-    institution_id: int
-    status: str
-    mode: str
-    label: str
-    public_key: bytes
-    last_seen_at: datetime | None
-
-    def same_row(self, other: KnownDevice) -> bool:
-        return (self.institution_id, self.status, self.mode, self.label, self.public_key) == (
-            other.institution_id,
-            other.status,
-            other.mode,
-            other.label,
-            other.public_key,
-        )
-
-
-class DeviceKeyCache:
-    """Device rows and parsed keys of one process (see "Device cache" above). Thread-safe for
-    the ways it is used (single dictionary operations under the GIL); at most ``size`` devices,
-    the oldest dropped first."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._devices: dict[int, tuple[KnownDevice, Ed25519PublicKey | None]] = {}
-
-    def get(self, device_id: int) -> tuple[KnownDevice, Ed25519PublicKey | None] | None:
-        return self._devices.get(device_id)
-
-    def put(self, device: KnownDevice) -> Ed25519PublicKey | None:
-        try:
-            key: Ed25519PublicKey | None = Ed25519PublicKey.from_public_bytes(device.public_key)
-        except ValueError:
-            key = None
-        if device.device_id not in self._devices and len(self._devices) >= self.size:
-            with contextlib.suppress(KeyError, StopIteration, RuntimeError):
-                del self._devices[next(iter(self._devices))]
-        self._devices[device.device_id] = (device, key)
-        return key
-
-    def seen(self, device: KnownDevice, at: datetime) -> None:
-        held = self._devices.get(device.device_id)
-        if held is not None and held[0].same_row(device):
-            self._devices[device.device_id] = (replace(held[0], last_seen_at=at), held[1])
-
-    def drop(self, device_id: int) -> None:
-        self._devices.pop(device_id, None)
-
-
-def _load_device(db: Session, device_id: int) -> KnownDevice | None:
-    row = db.execute(_DEVICE_ROW, {"device_id": device_id}).one_or_none()
-    if row is None:
-        return None
-    return KnownDevice(
-        device_id=device_id,
-        institution_id=row.institution_id,
-        status=str(row.status),
-        mode=str(row.mode),
-        label=row.label,
-        public_key=bytes(row.public_key),
-        last_seen_at=row.last_seen_at,
-    )
-
-
 def _check_signed(  # noqa: PLR0917 - the steps 3-6 of the contract, in order
     device: KnownDevice,
     key: Ed25519PublicKey | None,
@@ -409,7 +326,7 @@ def verify_device_request(
     held = cache.get(parsed.device_id)
     read_now = held is None
     if held is None:
-        loaded = _load_device(db, parsed.device_id)
+        loaded = load_device(db, parsed.device_id)
         if loaded is None:
             raise DeviceAuthError(UNKNOWN)
         held = (loaded, cache.put(loaded))
@@ -420,7 +337,7 @@ def verify_device_request(
             break
         if read_now:  # the row was read in this call: a live nonce, i.e. a replay
             raise DeviceAuthError(REPLAYED)
-        fresh = _load_device(db, parsed.device_id)
+        fresh = load_device(db, parsed.device_id)
         if fresh is None:
             cache.drop(parsed.device_id)
             raise DeviceAuthError(UNKNOWN)

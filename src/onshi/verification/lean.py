@@ -10,15 +10,17 @@ without the ORM unit of work:
    certificate by the :class:`~onshi.pki.TrustStore`);
 3. the challenge is claimed by one ``UPDATE … SET used_at WHERE public_id AND device_id AND
    expires_at > now AND used_at IS NULL RETURNING id, challenge_hash`` — unknown, another
-   device's, expired and used challenges all update nothing;
+   device's, expired and used challenges all update nothing. On PostgreSQL the claim is a CTE
+   in front of the card check's whole read (:mod:`onshi.verification.card_read`: card link,
+   shown member records with their certifications, 照会番号, held link): one statement; on
+   SQLite the read is a second statement, after the proof;
 4. the card's signature (or face attestation) over the claimed challenge, the consents, the
-   利用登録 link, and the card check (:func:`~onshi.verification.services.card_check`: the one
-   card-check query of :mod:`onshi.verification.queries` and the result);
-5. the writes: the verification event (``INSERT … RETURNING id``), the access-log row
-   (:func:`~onshi.audit.services.record_data_access`), the consents with their audit entries
-   (:func:`~onshi.consent.services.record_consents`, one UPDATE, one INSERT and one
-   ``record_audits``), and the submission with its final answer (one INSERT, instead of an
-   INSERT and three UPDATEs).
+   利用登録 link, and the result (:func:`~onshi.verification.results.compute_result`,
+   :func:`~onshi.verification.services.card_check_result`);
+5. the writes (:mod:`onshi.verification.lean_writes`): the verification event, the access-log
+   row, the consents with their audit entries, the submission with its final answer and, on
+   PostgreSQL, the reception screens' notification — one statement of data-modifying CTEs
+   there, one statement per table on SQLite.
 
 Anything else goes to the general path, before anything is written, so its answers and
 records stay the only ones for those cases: 目視 submissions, a 照会番号 to register, no trust
@@ -36,44 +38,40 @@ the committed submission (same body: its stored answer; another body: ``challeng
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
-from onshi.audit.models import AccessPurpose, ActorKind, DataKind
-from onshi.audit.services import record_data_access
 from onshi.clock import Clock, today_jst
-from onshi.consent.models import ConsentKind
-from onshi.consent.services import record_consents
+from onshi.consent.models import Consent, ConsentKind
 from onshi.devices.models import ReaderMode
 from onshi.pki import CertificateError, CertificateVerdict, TrustStore
 from onshi.settings import ConsentRules
 from onshi.verification import errors
+from onshi.verification.card_read import CardRead, card_read_statement, fold_rows, read_card
 from onshi.verification.challenges import new_public_id
 from onshi.verification.errors import VerificationError
+from onshi.verification.lean_writes import Completed, LivePush, write_completed
 from onshi.verification.models import (
     SubmissionStatus,
     VerificationChallenge,
-    VerificationEvent,
     VerificationMethod,
     VerificationSubmission,
 )
 from onshi.verification.proofs import verify_card_proof
-from onshi.verification.queries import linked_person, patient_numbers
-from onshi.verification.results import jst_instant
+from onshi.verification.results import compute_result, jst_instant
 from onshi.verification.schemas import METHODS, CardSubmission, parse_consents, parse_submission
 from onshi.verification.services import (
     Outcome,
-    card_check,
+    card_check_result,
     done_answer,
     record_failure,
     submit_card_verification,
 )
 
 _CHALLENGES: Final = cast(Table, VerificationChallenge.__table__)
-_EVENTS: Final = cast(Table, VerificationEvent.__table__)
-_SUBMISSIONS: Final = cast(Table, VerificationSubmission.__table__)
 
 _CLAIM: Final = (
     update(_CHALLENGES)
@@ -86,8 +84,8 @@ _CLAIM: Final = (
     .values(used_at=bindparam("c_now"))
     .returning(_CHALLENGES.c.id, _CHALLENGES.c.challenge_hash)
 )
-_INSERT_EVENT: Final = insert(_EVENTS).returning(_EVENTS.c.id)
-_INSERT_SUBMISSION: Final = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+#: PostgreSQL: the claim and the card check's read in one statement (onshi.verification.card_read).
+_CLAIM_AND_READ: Final = card_read_statement("fingerprint", _CLAIM.cte("claim"))
 _LEAN_METHODS: Final = frozenset({VerificationMethod.CARD_PIN, VerificationMethod.CARD_FACE})
 
 
@@ -101,9 +99,12 @@ def submit_verification_lean(
     institution_id: int,
     device_mode: ReaderMode,
     body: Any,
+    live: LivePush | None = None,
 ) -> Outcome:
     """``POST /api/v1/verifications`` (see the module docstring); the arguments and the answer
-    are those of :func:`~onshi.verification.services.submit_card_verification`."""
+    are those of :func:`~onshi.verification.services.submit_card_verification`. ``live``: the
+    reception screens' notification, written by the same statement on PostgreSQL (the
+    answer's ``announced`` then says so)."""
     request = parse_submission(body)
     method = METHODS[request.method]
 
@@ -130,21 +131,42 @@ def submit_verification_lean(
         verdict = trust.verify(request.certificate, at=now)
     except CertificateError:
         return general()
-    claimed = db.execute(
-        _CLAIM, {"c_public": request.challenge_id, "c_device": device_id, "c_now": now}
-    ).first()
-    if claimed is None:
-        return general()
-    spent = _Spent(db, clock, request, method, device_id, institution_id, claimed.id, verdict)
+    connection = db.connection()
+    today = today_jst(clock)
+    claim = {"c_public": request.challenge_id, "c_device": device_id, "c_now": now}
+    read: CardRead | None = None
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            _CLAIM_AND_READ,
+            {
+                **claim,
+                "r_fingerprint": verdict.fingerprint,
+                "r_institution": institution_id,
+                "r_today": today,
+            },
+        ).all()
+        read = fold_rows(rows)
+        if read is None or read.challenge_id is None or read.challenge_hash is None:
+            return general()
+        challenge_id, challenge_hash = read.challenge_id, read.challenge_hash
+    else:
+        claimed = connection.execute(_CLAIM, claim).first()
+        if claimed is None:
+            return general()
+        challenge_id, challenge_hash = claimed.id, claimed.challenge_hash
+    spent = _Spent(db, clock, request, method, device_id, institution_id, challenge_id, verdict)
     try:
-        verify_card_proof(request, verdict, claimed.challenge_hash)
+        verify_card_proof(request, verdict, challenge_hash)
         choices = parse_consents(request.consents, request.limit_info, rules)
     except (CertificateError, VerificationError) as exc:
         return spent.failure(exc.code, exc.params)
-    person_id = linked_person(db, verdict.fingerprint)
-    if person_id is None:
+    if read is None:  # SQLite: the read after the claim (no data-modifying CTEs there)
+        read = read_card(
+            connection, institution_id=institution_id, today=today, fingerprint=verdict.fingerprint
+        )
+    if read is None or read.person_id is None:
         return spent.failure(errors.CARD_NOT_REGISTERED, {})
-    return spent.complete(person_id, choices, rules)
+    return spent.complete(read, choices, rules, live)
 
 
 class _Spent:
@@ -203,16 +225,57 @@ class _Spent:
         )
 
     def complete(
-        self, person_id: int, choices: dict[ConsentKind, bool], rules: ConsentRules
+        self,
+        read: CardRead,
+        choices: dict[ConsentKind, bool],
+        rules: ConsentRules,
+        live: LivePush | None,
     ) -> Outcome:
-        db, clock = self.db, self.clock
-        checked = card_check(db, person_id, today_jst(clock))
+        clock = self.clock
+        person_id = cast(int, read.person_id)
+        today = today_jst(clock)
+        checked = card_check_result(
+            compute_result(read.records, today=today, by_card=True),
+            shown=bool(read.records),
+            held_member=read.held_member,
+        )
         computation = checked.computation
         identified = computation.identified
-        event_id = int(
-            db.execute(
-                _INSERT_EVENT,
-                {
+        certificate = {
+            "expiry_warning": self.verdict.expiry_warning,
+            "in_grace": self.verdict.in_grace,
+            "not_after": jst_instant(self.verdict.not_after),
+        }
+        pending = {
+            "choices": {kind.value: given for kind, given in choices.items()},
+            "rules": {
+                "comprehensive_consent": rules.comprehensive_consent,
+                "limit_consent_step": rules.limit_consent_step,
+                "consent_hours": rules.consent_hours,
+            },
+            "certificate": certificate,
+        }
+
+        def answer(consents: Sequence[Consent]) -> dict[str, Any]:
+            return done_answer(
+                self.public_id,
+                computation,
+                rules=rules,
+                choices=choices,
+                consents=consents,
+                institution_patient_number=read.patient_number,
+                certificate=certificate,
+            )
+
+        now = clock.now()
+        written = write_completed(
+            self.db,
+            clock,
+            Completed(
+                institution_id=self.institution_id,
+                device_id=self.device_id,
+                person_id=person_id,
+                event={
                     "institution_id": self.institution_id,
                     "device_id": self.device_id,
                     "staff_account_id": None,
@@ -223,59 +286,10 @@ class _Spent:
                     "error_code": None,
                     "not_found_reason": checked.reason,
                     "held_qualification_id": checked.held_member,
-                    "occurred_at": clock.now(),
+                    "occurred_at": now,
                 },
-            ).scalar_one()
-        )
-        if computation.qualification is not None:
-            record_data_access(
-                db,
-                clock,
-                person_id=person_id,
-                data_kind=DataKind.QUALIFICATION,
-                purpose=AccessPurpose.NORMAL,
-                institution_id=self.institution_id,
-                verification_event_id=event_id,
-            )
-        tag = patient_numbers(db, institution_id=self.institution_id, person_ids=[person_id])
-        consents = record_consents(
-            db,
-            clock,
-            person_id=person_id,
-            institution_id=self.institution_id,
-            choices=choices,
-            rules=rules,
-            actor_kind=ActorKind.DEVICE,
-            actor_id=self.device_id,
-            verification_event_id=event_id,
-        )
-        certificate = {
-            "expiry_warning": self.verdict.expiry_warning,
-            "in_grace": self.verdict.in_grace,
-            "not_after": jst_instant(self.verdict.not_after),
-        }
-        answer = done_answer(
-            self.public_id,
-            computation,
-            rules=rules,
-            choices=choices,
-            consents=consents,
-            institution_patient_number=tag.get(person_id),
-            certificate=certificate,
-        )
-        pending = {
-            "choices": {kind.value: given for kind, given in choices.items()},
-            "rules": {
-                "comprehensive_consent": rules.comprehensive_consent,
-                "limit_consent_step": rules.limit_consent_step,
-                "consent_hours": rules.consent_hours,
-            },
-            "certificate": certificate,
-        }
-        submission_id = int(
-            db.execute(
-                _INSERT_SUBMISSION,
-                {
+                log_access=computation.qualification is not None,
+                submission={
                     "public_id": self.public_id,
                     "challenge_id": self.challenge_id,
                     "device_id": self.device_id,
@@ -287,19 +301,22 @@ class _Spent:
                     "certificate_fingerprint": self.verdict.fingerprint,
                     "error_code": None,
                     "response_status": 200,
-                    "response": answer,
                     "pending": pending,
-                    "verification_event_id": event_id,
                     "decided_by_staff_id": None,
                     "decided_at": None,
                     "created_at": self.now,
                 },
-            ).scalar_one()
+                choices=choices,
+                rules=rules,
+            ),
+            live,
+            answer,
         )
         return Outcome(
             200,
-            body=answer,
+            body=written.answer,
             institution_id=self.institution_id,
-            verification_event_id=event_id,
-            submission_id=submission_id,
+            verification_event_id=written.event_id,
+            submission_id=written.submission_id,
+            announced=written.announced,
         )

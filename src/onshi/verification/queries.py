@@ -3,7 +3,9 @@ of member records that result computation works on (card, 記号番号, 一括�
 
 Every loader goes through the one shown rule (:func:`onshi.qualification.visibility.join_shown`):
 a member record reaches a check only through its current, shown link, which also names the
-person it belongs to. The card check's query is :func:`card_check_members`."""
+person it belongs to. The card check's query is :func:`card_check_members` (for a list of
+persons) and, in one statement with the card link, the 照会番号 and the held link,
+:mod:`onshi.verification.card_read`."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TextClause
 
@@ -208,16 +210,31 @@ def _records(db: Session, query: Any, today: date) -> list[tuple[Any, Qualificat
     return out
 
 
+def limit_in_force(today: Any) -> ColumnElement[bool]:
+    """限度額適用認定 in force on ``today`` (a date or a bound parameter): every loader's rule."""
+    return and_(
+        LimitCertification.valid_from <= today,
+        or_(LimitCertification.valid_to.is_(None), LimitCertification.valid_to >= today),
+    )
+
+
+def disease_in_force(today: Any) -> ColumnElement[bool]:
+    """特定疾病療養受療証 in force on ``today`` (a date or a bound parameter)."""
+    return and_(
+        SpecificDiseaseCertificate.valid_from <= today,
+        or_(
+            SpecificDiseaseCertificate.valid_to.is_(None),
+            SpecificDiseaseCertificate.valid_to >= today,
+        ),
+    )
+
+
 def _limits(db: Session, ids: Sequence[int], today: date) -> dict[int, list[LimitRecord]]:
     found: dict[int, list[LimitRecord]] = defaultdict(list)
     for chunk in _chunks(ids):
         rows = db.scalars(
             select(LimitCertification)
-            .where(
-                LimitCertification.qualification_id.in_(chunk),
-                LimitCertification.valid_from <= today,
-                or_(LimitCertification.valid_to.is_(None), LimitCertification.valid_to >= today),
-            )
+            .where(LimitCertification.qualification_id.in_(chunk), limit_in_force(today))
             .order_by(LimitCertification.valid_from, LimitCertification.id)
         )
         for row in rows:
@@ -232,14 +249,7 @@ def _diseases(db: Session, ids: Sequence[int], today: date) -> dict[int, list[Di
     for chunk in _chunks(ids):
         rows = db.scalars(
             select(SpecificDiseaseCertificate)
-            .where(
-                SpecificDiseaseCertificate.qualification_id.in_(chunk),
-                SpecificDiseaseCertificate.valid_from <= today,
-                or_(
-                    SpecificDiseaseCertificate.valid_to.is_(None),
-                    SpecificDiseaseCertificate.valid_to >= today,
-                ),
-            )
+            .where(SpecificDiseaseCertificate.qualification_id.in_(chunk), disease_in_force(today))
             .order_by(SpecificDiseaseCertificate.disease, SpecificDiseaseCertificate.id)
         )
         for row in rows:

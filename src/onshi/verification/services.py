@@ -80,6 +80,7 @@ class Outcome:
     verification_event_id: int | None = None
     submission_id: int | None = None
     replayed: bool = False
+    announced: bool = False  # the reception screens' notification was written with the event
 
     @property
     def ok(self) -> bool:
@@ -351,15 +352,28 @@ def done_answer(
 
 
 def card_check(db: Session, person_id: int, today: date) -> CardCheck:
-    """The card check of ``person_id`` (also the lean path's, onshi.verification.lean)."""
+    """The card check of ``person_id`` (the general path; the lean path reads the same rows in
+    one statement, onshi.verification.card_read, and ends in :func:`card_check_result`)."""
     candidates = card_check_members(db, [person_id], today=today)[person_id]
     computation = compute_result(candidates, today=today, by_card=True)
-    # A card linked to a person with no shown member answers 4 資格情報なし; why (nothing
-    # registered, or only a held link) is kept on the event for the insurer and the operator.
-    reason, held_member = not_found_reason(db, person_id) if not candidates else (None, None)
-    if computation.code is not ResultCode.NOT_FOUND:
-        reason, held_member = None, None
+    if candidates or computation.code is not ResultCode.NOT_FOUND:
+        return CardCheck(computation, None, None)
+    reason, held_member = not_found_reason(db, person_id)
     return CardCheck(computation, reason, held_member)
+
+
+def card_check_result(
+    computation: Computation, *, shown: bool, held_member: int | None
+) -> CardCheck:
+    """A card check's result with, for a 4 資格情報なし with no shown member, why: a held /
+    disputed link (``held_member``, the newest) or nothing registered — kept on the event for
+    the insurer and the operator (the rule of
+    :func:`~onshi.verification.queries.not_found_reason`)."""
+    if shown or computation.code is not ResultCode.NOT_FOUND:
+        return CardCheck(computation, None, None)
+    if held_member is not None:
+        return CardCheck(computation, NotFoundReason.HELD, held_member)
+    return CardCheck(computation, NotFoundReason.NO_MEMBER, None)
 
 
 def complete_submission(

@@ -236,6 +236,11 @@ class PostgresBroker:
     def publish_on_commit(self, db: Session, topic: str, message: str) -> None:
         db.execute(select(func.pg_notify(self.channel, _encode(topic, message))))
 
+    def payload(self, topic: str, message: str) -> str:
+        """The NOTIFY payload :meth:`publish_on_commit` sends, for a statement that sends it
+        itself (``SELECT … pg_notify(channel, payload)`` folded into a write)."""
+        return _encode(topic, message)
+
     async def start(self) -> None:
         """Start listening; returns once the first LISTEN is in place (or raises)."""
         if self._task is not None:

@@ -47,6 +47,7 @@ from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from onshi.settings import Settings
+from onshi.verification.lean_writes import ID_MARK, LivePush
 from onshi.web.broker import Broker, InProcessBroker, PostgresBroker
 
 CHANNEL: Final = "onshi_verifications"
@@ -98,6 +99,18 @@ def announce_verification(
     broker_of(state).publish_on_commit(
         db, institution_topic(institution_id), verification_message(verification_event_id)
     )
+
+
+def live_push(state: State, institution_id: int) -> LivePush | None:
+    """On PostgreSQL, the parts of the ``pg_notify`` that :func:`announce_verification` would
+    send for a new event at ``institution_id``, for the card check's single write statement
+    (onshi.verification.lean_writes), which sends it itself; ``None`` with the in-process
+    broker (SQLite), where :func:`announce_verification` costs no database round trip."""
+    broker = broker_of(state)
+    if not isinstance(broker, PostgresBroker):
+        return None
+    message = verification_message(0).replace("0", ID_MARK)
+    return LivePush(broker.channel, broker.payload(institution_topic(institution_id), message))
 
 
 def announce_pending_check(

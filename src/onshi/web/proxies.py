@@ -24,7 +24,14 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-UVICORN_OPTIONS: Final[dict[str, Any]] = {"proxy_headers": False, "server_header": False}
+UVICORN_OPTIONS: Final[dict[str, Any]] = {
+    "proxy_headers": False,
+    "server_header": False,
+    # uvloop's event loop and httptools' HTTP parser (C) rather than asyncio's and h11's (pure
+    # Python): both are dependencies (BENCHMARKS.md, P1).
+    "loop": "uvloop",
+    "http": "httptools",
+}
 
 
 def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:

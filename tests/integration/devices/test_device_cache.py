@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onshi.app import create_app
 from onshi.clock import FrozenClock
+from onshi.devices.key_cache import DeviceKeyCache
 from onshi.devices.models import DeviceRequestNonce, DeviceStatus, ReaderDevice, ReaderMode
-from onshi.devices.signing import DeviceAuthError, DeviceKeyCache, verify_device_request
+from onshi.devices.signing import DeviceAuthError, verify_device_request
 from onshi.settings import Settings
 from tests.device_client import DeviceKey, make_paired_device
 from tests.factories import make_institution

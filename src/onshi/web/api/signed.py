@@ -42,13 +42,13 @@ from litestar.params import SkipValidation
 from sqlalchemy.orm import Session, sessionmaker
 
 from onshi.clock import Clock
+from onshi.devices.key_cache import DeviceKeyCache
 from onshi.devices.signing import (
     DEFAULT_POLICY,
     JOSE_MEDIA_TYPE,
     MAX_TOKEN_LENGTH,
     SIGNATURE_HEADER,
     DeviceAuthError,
-    DeviceKeyCache,
     DevicePrincipal,
     SignaturePolicy,
     SignedRequest,

@@ -18,7 +18,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody, SkipValidation
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from onshi.clock import Clock
 from onshi.db.engine import serialised_writes
@@ -36,7 +36,7 @@ from onshi.web.api.openapi import DEVICE_SECURITY
 from onshi.web.api.signed import IN_HANDLER, spend_after_failure, verify_in_handler
 from onshi.web.errors import error_response
 from onshi.web.i18n import LANGUAGES, Catalogue
-from onshi.web.live import announce_pending_check, announce_verification
+from onshi.web.live import announce_pending_check, announce_verification, live_push
 
 TAGS = ["verification"]
 TRUST_STATE_KEY = "trust_store"
@@ -131,29 +131,32 @@ def submit_verification(
     *,
     request: Request[Any, Any, Any],
     body: RawBody,
-    db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
     settings: NamedDependency[SkipValidation[Settings]],
 ) -> Response[Any]:
     """The hot path: the device signature, the nonce and the whole check in one transaction
-    (onshi.web.api.signed.IN_HANDLER), through :mod:`onshi.verification.lean`."""
-    with serialised_writes(request.app.state.engine):
+    (onshi.web.api.signed.IN_HANDLER), through :mod:`onshi.verification.lean`. The handler owns
+    its Session (no ``db`` dependency): it commits here, in this worker thread, before the
+    answer, instead of a second hop to another thread for the request's clean-up."""
+    state = request.app.state
+    factory: sessionmaker[Session] = state.session_factory
+    with serialised_writes(state.engine), factory() as db:
         signed = verify_in_handler(request, db, body)
         device = signed.device
         try:
             outcome = submit_verification_lean(
                 db,
                 clock,
-                trust_store_of(request.app.state, settings, clock),
+                trust_store_of(state, settings, clock),
                 settings.consent,
                 device_id=device.device_id,
                 institution_id=device.institution_id,
                 device_mode=device.mode,
                 body=signed.body if signed.body is not None else {},
+                live=live_push(state, device.institution_id),
             )
-            _announce(db, request.app.state, outcome)
-            # Commit here, in this worker thread, before the answer (not in the request's
-            # clean-up, which first waits for the event loop and another thread).
+            if not outcome.announced:
+                _announce(db, state, outcome)
             db.commit()
         except BaseException:
             db.rollback()
