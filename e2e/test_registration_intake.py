@@ -20,10 +20,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import Browser, expect
 
+from e2e.cards import page_on, pairing_code
 from e2e.harness import OnshiServer
 from e2e.helpers import VirtualAuthenticator, assert_accessible, demo_staff, sign_in
 from e2e.test_bridge_kiosk import _run
-from e2e.test_reception_live import _page_on, _pairing_code, trusting_server
+from e2e.test_reception_live import trusting_server
 from onshi.identifiers import my_number_check_digit
 from reader_bridge.face import SimulatedFaceMatcher
 from reader_bridge.flow import KioskFlow, Step
@@ -89,8 +90,8 @@ class CardDesk:
     child's VIRTUAL card."""
 
     def __init__(self, server: OnshiServer, browser: Browser, work: Path) -> None:
-        admin = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, server)
-        code = _pairing_code(admin)
+        admin = page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, server)
+        code = pairing_code(admin)
         admin.context.close()
         key = Ed25519PrivateKey.generate()
         paired = pair(server.direct_url, code, "登録E2E", key)
@@ -159,7 +160,7 @@ def _portal_says_complete(
     output = onshi_server.cli("patient-enrolment-code", "--person-id", str(person))
     url = re.search(r"(http://\S+/me/enrol\?code=\S+)", output)
     assert url is not None, output
-    portal = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
+    portal = page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
     authenticator = VirtualAuthenticator.attach(portal)
     try:
         portal.goto(url.group(1))
@@ -175,7 +176,7 @@ def test_upload_correct_approve_then_valid_and_notified(
     trusting_server: OnshiServer, browser: Browser, tmp_path: Path
 ) -> None:
     onshi_server = trusting_server
-    page = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
+    page = page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
     _residents(onshi_server, tmp_path)
     sign_in(page, demo_staff("demo-insurer"))
     page.goto("/insurer/registrations")
@@ -218,7 +219,7 @@ def test_upload_correct_approve_then_valid_and_notified(
         assert before["verdict"] == {"ja": "資格情報なし", "en": "No qualification found"}
 
         # the second operator approves
-        second = _page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
+        second = page_on(browser, {"locale": "ja-JP", "timezone_id": "Asia/Tokyo"}, onshi_server)
         sign_in(second, demo_staff("demo-insurer2"))
         second.goto("/insurer/registrations/holds")
         second.get_by_role("button", name="承認する").click()

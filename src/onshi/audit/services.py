@@ -38,7 +38,7 @@ _BULK_COLUMNS: Final = (
     "details",
 )
 
-_INSERT_AUDIT = insert(cast(Table, AuditEvent.__table__))
+_INSERT_AUDIT = insert(_EVENTS)
 
 
 @dataclass(frozen=True)

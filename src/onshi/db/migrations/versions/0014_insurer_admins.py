@@ -23,7 +23,7 @@ from alembic import op
 import onshi.db.types
 
 revision: str = "0014_insurer_admins"
-down_revision: str | None = "0009_transparency_log"
+down_revision: str | None = "0013_viewer"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
