@@ -34,9 +34,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench._cpu import children
 from bench._loadgen import HOST, _read_response, b64u, http_post, sign_request
 from bench._verification_setup import count_events, load_setup, prepare
-from bench.verification_api import CHALLENGES, CONSENTS, SUBMIT, _children, start_server
+from bench.verification_api import CHALLENGES, CONSENTS, SUBMIT, start_server
 
 
 def _rss_kib(pid: int) -> int:
@@ -195,7 +196,7 @@ def main() -> int:
     server = start_server(setup, args.dir, args.workers)
     workers = [
         pid
-        for pid in _children(server.process.pid)
+        for pid in children(server.process.pid)
         if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ] or [server.process.pid]
     load_before = os.getloadavg()[0]

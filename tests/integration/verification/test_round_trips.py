@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from onshi.app import create_app
@@ -171,3 +171,46 @@ def test_one_verification_takes_at_most_its_ceiling_of_round_trips(  # noqa: PLR
     print(f"{trips.total} round trips {dict(trips.counts)}:\n{report}")
     ceiling = CEILING[engine.dialect.name]
     assert trips.total <= ceiling, f"{trips.total} round trips {dict(trips.counts)}:\n{report}"
+
+
+def test_the_reception_notification_is_part_of_the_writes(  # noqa: PLR0917
+    db: Session,
+    api: TestClient[Litestar],
+    api_app: Litestar,
+    clock: FrozenClock,
+    issue_card: IssueCard,
+    test_pki: DevelopmentPKI,
+) -> None:
+    """PostgreSQL: the single write statement sends the reception screens' NOTIFY with the new
+    event's id, in the broker's own payload format, delivered on commit (onshi.web.live)."""
+    engine: Engine = api_app.state.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite delivers in process on commit")
+    import psycopg
+
+    from onshi.verification.models import VerificationEvent
+    from onshi.web.broker import psycopg_conninfo
+    from onshi.web.live import CHANNEL, institution_topic, verification_message
+
+    institution = make_institution(db)
+    _device, key = make_paired_device(db, institution=institution, clock=clock)
+    card = issue_card(person="notify-1")
+    person = make_person(db)
+    make_qualification(db, person)
+    make_card_link(db, person, fingerprint_sha256=card.fingerprint)
+    db.commit()
+    url = engine.url.render_as_string(hide_password=False)
+    with psycopg.connect(psycopg_conninfo(url), autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+        answer = key.signed_post(
+            api, "/api/v1/verifications", _submission(api, key, test_pki, card)
+        )
+        assert answer.status_code == 200, answer.text
+        payloads = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    event_id = db.scalar(
+        select(VerificationEvent.id).where(VerificationEvent.person_id == person.id)
+    )
+    broker = api_app.state.live
+    assert payloads == [
+        broker.payload(institution_topic(institution.id), verification_message(int(event_id)))
+    ]
