@@ -9,17 +9,19 @@ from __future__ import annotations
 import base64
 import shutil
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.harness import OnshiServer
+from e2e.harness import OnshiServer, ServerError
 from e2e.helpers import demo_staff, sign_in
 from onshi.clock import SystemClock, today_jst
 from onshi.pki.devpki import CardRecord, DevelopmentPKI
@@ -44,6 +46,27 @@ def copy_demo_nation(source: OnshiServer, data_dir: Path) -> DevelopmentPKI:
 
 def trusting_env(pki: DevelopmentPKI) -> dict[str, str]:
     return {"ONSHI_JPKI_TRUST_ANCHORS": str(pki.ca_path), "ONSHI_JPKI_CRLS": str(pki.crl_path)}
+
+
+@contextmanager
+def trusting_server_on(source: OnshiServer, data_dir: Path) -> Iterator[OnshiServer]:
+    """A server of its own on a copy of ``source``'s demo nation, trusting a development PKI
+    made for the test; a start-up failure fails the test with the server's own message."""
+    pki = copy_demo_nation(source, data_dir)
+    server = OnshiServer(data_dir=data_dir, extra_env=trusting_env(pki))
+    failure = ""
+    try:
+        server.prepare(seed=None)
+        server.start()
+    except ServerError as exc:
+        server.stop()
+        failure = str(exc)
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def page_on(browser: Browser, context_args: dict[str, Any], server: OnshiServer) -> Page:

@@ -19,13 +19,12 @@ from playwright.sync_api import Browser, expect
 
 from e2e.cards import (
     card_check,
-    copy_demo_nation,
     demo_person,
     page_on,
     pairing_code,
-    trusting_env,
+    trusting_server_on,
 )
-from e2e.harness import OnshiServer, ServerError
+from e2e.harness import OnshiServer
 from e2e.helpers import assert_accessible, demo_staff, sign_in
 
 CONSENTS = {"health_check": True, "drug": True, "clinical": False, "surgery": False}
@@ -36,21 +35,8 @@ def trusting_server(
     onshi_server: OnshiServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OnshiServer]:
     data_dir = tmp_path_factory.mktemp("onshi-e2e-reception")
-    pki = copy_demo_nation(onshi_server, data_dir)
-    server = OnshiServer(data_dir=data_dir, extra_env=trusting_env(pki))
-    failure = ""
-    try:
-        server.prepare(seed=None)
-        server.start()
-    except ServerError as exc:
-        server.stop()
-        failure = str(exc)
-    if failure:
-        pytest.fail(failure, pytrace=False)
-    try:
+    with trusting_server_on(onshi_server, data_dir) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_a_card_verification_appears_live_on_the_reception_screen(

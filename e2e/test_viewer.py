@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.cards import card_check, copy_demo_nation, demo_person, page_on, pairing_code, trusting_env
-from e2e.harness import OnshiServer, ServerError
+from e2e.cards import card_check, demo_person, page_on, pairing_code, trusting_server_on
+from e2e.harness import OnshiServer
 from e2e.helpers import VirtualAuthenticator, assert_accessible, demo_staff, sign_in
 
 CONSENTS = {"health_check": False, "drug": True, "clinical": False, "surgery": False}
@@ -27,21 +27,8 @@ def viewer_server(
     onshi_server: OnshiServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OnshiServer]:
     data_dir = tmp_path_factory.mktemp("onshi-e2e-viewer")
-    pki = copy_demo_nation(onshi_server, data_dir)
-    server = OnshiServer(data_dir=data_dir, extra_env=trusting_env(pki))
-    failure = ""
-    try:
-        server.prepare(seed=None)
-        server.start()
-    except ServerError as exc:
-        server.stop()
-        failure = str(exc)
-    if failure:
-        pytest.fail(failure, pytrace=False)
-    try:
+    with trusting_server_on(onshi_server, data_dir) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _drug_name(server: OnshiServer, person_id: int) -> str | None:

@@ -95,6 +95,12 @@ def test_bad_filter_is_a_specific_message(
     assert "YYYY-MM-DD" in answer.text
     answer = client.get(f"/clinic/viewer/{person.id}/drugs", params={"source": "x"})
     assert answer.status_code == 400
+    backwards = {"since": "2026-03-01", "until": "2026-02-01"}
+    answer = client.get(f"/clinic/viewer/{person.id}/drugs", params=backwards)
+    assert answer.status_code == 400
+    # the print view takes the same search, checked the same way
+    answer = client.get(f"/clinic/viewer/{person.id}/drugs/print", params={"source": "x"})
+    assert answer.status_code == 400
     assert _accesses(db) == []
 
 

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Annotated, Any, Final
 
 from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, SkipValidation
 from litestar.response import Template
@@ -76,13 +76,15 @@ def _opt(kind: ViewKind | None) -> dict[str, Any]:
     return {"roles": QUALIFIED_ROLES, "on_role_denied": partial(role_refused, kind=kind)}
 
 
-def _drug_filters(
-    drug: str | None,
-    institution: str | None,
-    source: str | None,
-    since: str | None,
-    until: str | None,
+def drug_filters(
+    drug: FromQuery[str | None] = None,
+    institution: FromQuery[str | None] = None,
+    source: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
 ) -> DrugFilters:
+    """The drug page's search (its query parameters), checked: a dependency of the page, its
+    fragment and the print view alike."""
     chosen: DrugSource | None = None
     if source:
         try:
@@ -99,6 +101,9 @@ def _drug_filters(
         since=start,
         until=end,
     )
+
+
+DRUG_FILTERS: Final = {"filters": Provide(drug_filters, sync_to_thread=False)}
 
 
 def _category(value: str | None) -> ClinicalCategory | None:
@@ -168,6 +173,7 @@ def patients_page(
     "/viewer/{person_id:int}/drugs",
     name="clinic-viewer-drugs",
     sync_to_thread=True,
+    dependencies=DRUG_FILTERS,
     opt=_opt(ViewKind.DRUG),
 )
 def drugs_page(  # noqa: PLR0917 - Litestar injects dependencies and query by name
@@ -176,15 +182,10 @@ def drugs_page(  # noqa: PLR0917 - Litestar injects dependencies and query by na
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
     principal: NamedDependency[SkipValidation[Principal]],
+    filters: NamedDependency[SkipValidation[DrugFilters]],
     mode: FromQuery[str | None] = None,
-    drug: FromQuery[str | None] = None,
-    institution: FromQuery[str | None] = None,
-    source: FromQuery[str | None] = None,
-    since: FromQuery[str | None] = None,
-    until: FromQuery[str | None] = None,
     period: FromQuery[str | None] = None,
 ) -> Template:
-    filters = _drug_filters(drug, institution, source, since, until)
     result = view_drugs(
         db,
         clock,
@@ -208,6 +209,7 @@ def _alerts(result: DrugView | Refusal) -> dict[str, Any]:
     "/viewer/{person_id:int}/drugs/print",
     name="clinic-viewer-drugs-print",
     sync_to_thread=True,
+    dependencies=DRUG_FILTERS,
     opt=_opt(ViewKind.DRUG),
 )
 def drugs_print(  # noqa: PLR0917 - Litestar injects dependencies and query by name
@@ -216,14 +218,9 @@ def drugs_print(  # noqa: PLR0917 - Litestar injects dependencies and query by n
     db: NamedDependency[SkipValidation[Session]],
     clock: NamedDependency[SkipValidation[Clock]],
     principal: NamedDependency[SkipValidation[Principal]],
+    filters: NamedDependency[SkipValidation[DrugFilters]],
     mode: FromQuery[str | None] = None,
-    drug: FromQuery[str | None] = None,
-    institution: FromQuery[str | None] = None,
-    source: FromQuery[str | None] = None,
-    since: FromQuery[str | None] = None,
-    until: FromQuery[str | None] = None,
 ) -> Template:
-    filters = _drug_filters(drug, institution, source, since, until)
     result = view_drugs(
         db,
         clock,
