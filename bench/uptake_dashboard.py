@@ -51,6 +51,18 @@ PAGES = (
 )
 
 
+def server_env(directory: Path, url: str, port: int) -> dict[str, str]:
+    """The environment of a benchmark's own development server on a loopback port."""
+    return {
+        **os.environ,
+        "ONSHI_DATA_DIR": str(directory),
+        "ONSHI_ENV": "development",
+        "ONSHI_DATABASE_URL": url,
+        "ONSHI_PORT": str(port),
+        "ONSHI_SECURE_COOKIES": "false",
+    }
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -100,14 +112,7 @@ def main() -> int:  # noqa: PLR0915 - set-up, run and report in one readable pla
     directory.mkdir(parents=True, exist_ok=True)
     url = args.database or f"sqlite:///{directory / 'onshi.sqlite3'}"
     port = _free_port()
-    env = {
-        **os.environ,
-        "ONSHI_DATA_DIR": str(directory),
-        "ONSHI_ENV": "development",
-        "ONSHI_DATABASE_URL": url,
-        "ONSHI_PORT": str(port),
-        "ONSHI_SECURE_COOKIES": "false",
-    }
+    env = server_env(directory, url, port)
     onshi = str(Path(sys.executable).parent / "onshi")
     seeded = directory / ".seeded"
     if not seeded.exists():

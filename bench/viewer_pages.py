@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.uptake_dashboard import Client, _free_port, _wait
+from bench.uptake_dashboard import Client, _free_port, _wait, server_env
 
 GOAL_MS = 50.0
 PHARMACIST = ("demo-pharmacist", "Onshi-Yakuzai-2026")
@@ -164,14 +164,7 @@ def main() -> int:  # noqa: PLR0915 - set-up, run and report in one readable pla
     directory.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{directory / 'onshi.sqlite3'}"
     port = _free_port()
-    env = {
-        **os.environ,
-        "ONSHI_DATA_DIR": str(directory),
-        "ONSHI_ENV": "development",
-        "ONSHI_DATABASE_URL": url,
-        "ONSHI_PORT": str(port),
-        "ONSHI_SECURE_COOKIES": "false",
-    }
+    env = server_env(directory, url, port)
     onshi = str(Path(sys.executable).parent / "onshi")
     seeded = directory / ".seeded"
     if not seeded.exists():
