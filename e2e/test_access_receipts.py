@@ -50,8 +50,11 @@ def _viewed_by_an_institution(server: OnshiServer) -> int:
 def _integrated(server: OnshiServer, access_id: int) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        rows = server.query("SELECT leaf_index FROM data_access_log WHERE id = ?", access_id)
-        if rows and rows[0][0] is not None:
+        rows = server.query(
+            "SELECT leaf_index FROM tlog_leaves WHERE entry_kind = 'access' AND entry_id = ?",
+            access_id,
+        )
+        if rows:
             return
         time.sleep(0.1)
     pytest.fail("the access was not integrated into the log")

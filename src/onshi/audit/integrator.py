@@ -9,23 +9,39 @@ Election
     the lock integrates, the others keep trying every interval.
 
 What is integrated, and in which order
-    Entries are the ``audit_events`` and ``data_access_log`` rows whose ``leaf_index`` is NULL,
-    read through a partial index. The batch is ordered by (occurred_at, kind, id). PostgreSQL
-    ids can commit out of order (a transaction that took id 7 may commit after the one that
-    took id 8): since the integrator looks for *every* row still without a position, rather than
-    for ids above a high-water mark, an entry committed late is never skipped; it gets the next
-    free position in a later batch. The tree's order is therefore integration order, not id
+    Entries are the ``audit_events`` and ``data_access_log`` rows that have no ``tlog_leaves``
+    row yet. They are never rewritten: the position is only in ``tlog_leaves``. To find them
+    without scanning every entry, ``tlog_state`` keeps a horizon per table, below which every
+    entry is in the tree, and each batch reads the entries from the horizon up that have no
+    leaf yet (an index probe each):
+
+    - PostgreSQL: ids can commit out of order (a transaction that took id 7 may commit after
+      the one that took id 8), so the key is not the id but ``tx_id``, the writing
+      transaction's id (``pg_current_xact_id()``, a column default). Before reading, the
+      integrator takes the ``xmin`` of a fresh snapshot: every transaction with a smaller id
+      has ended. An entry not yet visible belongs to a transaction still running then, or one
+      that got its id later, so its ``tx_id`` is at least that ``xmin``. Once every visible
+      entry from the old horizon up is integrated, ``xmin`` becomes the horizon: nothing below
+      it can appear any more. An entry committed late is never skipped; it gets the next free
+      position in a later batch.
+    - SQLite: one writer at a time, and ids are taken inside the write transaction (the largest
+      + 1), so ids commit in order and the horizon is simply the next id.
+
+    A batch that stops at its limit moves the horizon only to the first entry it left out. A
+    long-running writing transaction holds the PostgreSQL horizon back while it runs, and the
+    batches re-check (by index) the entries written since it began. The
+    batch is ordered by (occurred_at, kind, id); the tree's order is integration order, not id
     order, and no settle window is needed.
 
 One batch, one transaction
-    Read the tree state (the size and its right edge), append the batch's leaf hashes (O(log n)
-    each), store the positions (``tlog_leaves``, primary key = position; unique entry), the
-    completed subtree hashes (``tlog_nodes``), the entries' ``leaf_index``, the new state
-    (updated only if the size is still the one read) and the signed checkpoint, then commit.
-    Two integrators that somehow ran at once cannot both commit: the second one's positions or
-    state update conflict and it rolls back. A crash before the commit leaves everything as it
-    was; the entries wait for the next run. After the commit the checkpoint is appended to the
-    export file (``ONSHI_CHECKPOINT_EXPORT``).
+    Read the tree state (the size, its right edge and the horizons), append the batch's leaf
+    hashes (O(log n) each), store the positions (``tlog_leaves``, primary key = position; unique
+    entry), the completed subtree hashes of the tile levels (``tlog_nodes``, levels 8, 16 …),
+    the new state (updated only if the size is still the one read) and the signed checkpoint,
+    then commit. Two integrators that somehow ran at once cannot both commit: the second one's
+    positions or state update conflict and it rolls back. A crash before the commit leaves
+    everything as it was; the entries wait for the next run. After the commit the checkpoint is
+    appended to the export file (``ONSHI_CHECKPOINT_EXPORT``).
 """
 
 from __future__ import annotations
@@ -39,13 +55,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 
 from onshi.audit.entries import access_entry_bytes, audit_entry_bytes, timestamp
 from onshi.audit.keys import LogIdentity
 from onshi.audit.merkle import append_leaf, leaf_hash, pack_edge, root_from_edge, unpack_edge
 from onshi.audit.models import (
+    TILE_LEVELS,
     TREE_STATE_ID,
     AuditEvent,
     DataAccess,
@@ -84,18 +112,78 @@ class BatchResult:
     note: str | None  # the new signed checkpoint, None when nothing was waiting
 
 
-def _pending(connection: Connection, limit: int) -> list[tuple[EntryKind, Row[Any]]]:
-    audits = connection.execute(
-        select(AUDIT).where(AUDIT.c.leaf_index.is_(None)).order_by(AUDIT.c.id).limit(limit)
-    ).all()
-    accesses = connection.execute(
-        select(ACCESS).where(ACCESS.c.leaf_index.is_(None)).order_by(ACCESS.c.id).limit(limit)
-    ).all()
-    batch = [(EntryKind.AUDIT, row) for row in audits] + [
-        (EntryKind.ACCESS, row) for row in accesses
-    ]
-    batch.sort(key=lambda item: (timestamp(item[1].occurred_at), item[0].value, item[1].id))
-    return batch[:limit]
+@dataclass(frozen=True)
+class _Table:
+    kind: EntryKind
+    table: Table
+    horizon_column: str
+
+
+_ENTRY_TABLES = (
+    _Table(EntryKind.AUDIT, AUDIT, "audit_horizon"),
+    _Table(EntryKind.ACCESS, ACCESS, "access_horizon"),
+)
+
+
+def _key(table: Table, postgresql: bool) -> Any:
+    """What the horizon is measured in (see the module text)."""
+    return table.c.tx_id if postgresql else table.c.id
+
+
+def snapshot_xmin(connection: Connection) -> int:
+    """PostgreSQL: every transaction with a smaller id has ended (committed or not)."""
+    return int(
+        connection.execute(
+            select(func.pg_snapshot_xmin(func.pg_current_snapshot()).cast(Text).cast(BigInteger))
+        ).scalar_one()
+    )
+
+
+def _waiting(
+    connection: Connection, entry: _Table, horizon: int, limit: int, postgresql: bool
+) -> list[Row[Any]]:
+    """The entries from the horizon up that have no position yet, in key order."""
+    table, key = entry.table, _key(entry.table, postgresql)
+    integrated = (
+        select(LEAVES.c.leaf_index)
+        .where(LEAVES.c.entry_kind == entry.kind, LEAVES.c.entry_id == table.c.id)
+        .exists()
+    )
+    return list(
+        connection.execute(
+            select(table).where(key >= horizon, ~integrated).order_by(key, table.c.id).limit(limit)
+        )
+    )
+
+
+def _next_horizon(
+    rows: Sequence[Row[Any]],
+    taken: set[int],
+    *,
+    old: int,
+    limit: int,
+    postgresql: bool,
+    xmin: int | None,
+) -> int:
+    """How far every entry of one table is now in the tree (see the module text)."""
+
+    def key(row: Row[Any]) -> int:
+        return int(row.tx_id if postgresql else row.id)
+
+    left_out = next((row for row in rows if row.id not in taken), None)
+    if left_out is not None:
+        bound = key(left_out)
+    elif len(rows) >= limit:
+        # More may wait beyond the limit; on PostgreSQL rows share a tx_id, so the last key
+        # itself may still have waiting rows.
+        bound = key(rows[-1]) if postgresql else key(rows[-1]) + 1
+    elif postgresql:
+        bound = cast(int, xmin)
+    else:
+        bound = key(rows[-1]) + 1 if rows else old
+    if postgresql:
+        bound = min(bound, cast(int, xmin))
+    return max(old, bound)
 
 
 def entry_bytes(kind: EntryKind, row: Any) -> bytes:
@@ -106,15 +194,47 @@ def integrate_batch(
     connection: Connection, identity: LogIdentity, clock: Clock, *, limit: int = DEFAULT_BATCH
 ) -> BatchResult:
     """Integrate up to ``limit`` waiting entries in one transaction (see the module text)."""
+    postgresql = connection.dialect.name == "postgresql"
     with connection.begin():
         query = select(STATE).where(STATE.c.id == TREE_STATE_ID)
-        if connection.dialect.name == "postgresql":
+        if postgresql:
             query = query.with_for_update()
         state = connection.execute(query).one_or_none()
         size = 0 if state is None else int(state.tree_size)
         edge = [] if state is None else unpack_edge(state.right_edge, size)
-        batch = _pending(connection, limit)
+        xmin = snapshot_xmin(connection) if postgresql else None
+        horizons = {
+            entry.kind: 0 if state is None else int(getattr(state, entry.horizon_column))
+            for entry in _ENTRY_TABLES
+        }
+        waiting = {
+            entry.kind: _waiting(connection, entry, horizons[entry.kind], limit, postgresql)
+            for entry in _ENTRY_TABLES
+        }
+        batch = [(kind, row) for kind, rows in waiting.items() for row in rows]
+        batch.sort(key=lambda item: (timestamp(item[1].occurred_at), item[0].value, item[1].id))
+        batch = batch[:limit]
+        taken = {kind: {row.id for k, row in batch if k is kind} for kind in waiting}
+        moved_horizons = {
+            entry.horizon_column: _next_horizon(
+                waiting[entry.kind],
+                taken[entry.kind],
+                old=horizons[entry.kind],
+                limit=limit,
+                postgresql=postgresql,
+                xmin=xmin,
+            )
+            for entry in _ENTRY_TABLES
+        }
         if not batch:
+            # Written only when a horizon moved (other transactions ran), never while idle.
+            if state is not None and any(
+                moved_horizons[entry.horizon_column] != horizons[entry.kind]
+                for entry in _ENTRY_TABLES
+            ):
+                connection.execute(
+                    update(STATE).where(STATE.c.id == TREE_STATE_ID).values(**moved_horizons)
+                )
             return BatchResult(0, size, None)
         leaves, nodes = [], []
         for offset, (kind, row) in enumerate(batch):
@@ -124,18 +244,20 @@ def integrate_batch(
                 {"leaf_index": position, "entry_kind": kind, "entry_id": row.id, "leaf_hash": leaf}
             )
             for node in append_leaf(edge, position, leaf):
-                nodes.append({"level": node.level, "node_index": node.index, "hash": node.hash})
+                if node.level % TILE_LEVELS == 0:
+                    nodes.append({"level": node.level, "node_index": node.index, "hash": node.hash})
         new_size = size + len(batch)
         root = root_from_edge(edge)
         now = clock.now()
         connection.execute(insert(LEAVES), leaves)
         if nodes:
             connection.execute(insert(NODES), nodes)
-        for kind, table in ((EntryKind.AUDIT, AUDIT), (EntryKind.ACCESS, ACCESS)):
-            ids = [row.id for k, row in batch if k is kind]
-            if ids:
-                _set_positions(connection, table, kind, ids)
-        values = {"tree_size": new_size, "right_edge": pack_edge(edge), "root_hash": root}
+        values = {
+            "tree_size": new_size,
+            "right_edge": pack_edge(edge),
+            "root_hash": root,
+            **moved_horizons,
+        }
         if state is None:
             connection.execute(insert(STATE).values(id=TREE_STATE_ID, updated_at=now, **values))
         else:
@@ -153,22 +275,6 @@ def integrate_batch(
             )
         )
     return BatchResult(len(batch), new_size, note)
-
-
-def _set_positions(connection: Connection, table: Table, kind: EntryKind, ids: list[int]) -> None:
-    position = (
-        select(LEAVES.c.leaf_index)
-        .where(LEAVES.c.entry_kind == kind, LEAVES.c.entry_id == table.c.id)
-        .scalar_subquery()
-    )
-    changed = connection.execute(
-        update(table)
-        .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.leaf_index.is_(None))
-        .values(leaf_index=position),
-        {"ids": ids},
-    )
-    if changed.rowcount != len(ids):
-        raise IntegrationConflictError("an entry was integrated by another integrator")
 
 
 def append_export(path: Path, notes: Sequence[str]) -> None:

@@ -1,9 +1,11 @@
 """The audit trail, the data-access log the patient sees, and the transparency log over both.
 
 ``audit_events`` and ``data_access_log`` rows are the log's entries: each is written once, in the
-request's transaction, with ``leaf_index`` NULL; the integrator (``onshi.audit.integrator``)
-later gives it its position in the Merkle tree (``leaf_index``, mirrored by a ``tlog_leaves`` row
-whose primary key is that position, so no position is ever given twice). ``audit_events``
+request's transaction, and never changed again. The integrator (``onshi.audit.integrator``) later
+gives it its position in the Merkle tree as a ``tlog_leaves`` row (primary key = the position,
+unique entry, so no position is given twice and no entry gets two); the entry row itself is not
+rewritten. Which entries still wait is found through the integration horizon kept in
+``tlog_state`` and the entries' ``tx_id`` (PostgreSQL) or ``id`` (SQLite). ``audit_events``
 deliberately has no foreign keys: an entry must never change after it is written, and it must
 outlive what it describes. See docs/transparency-log.md.
 """
@@ -18,6 +20,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    FetchedValue,
     ForeignKey,
     Index,
     LargeBinary,
@@ -70,10 +73,17 @@ class EntryKind(StrEnum):
     ACCESS = "access"  # data_access_log
 
 
-def _pending_index(name: str) -> Index:
-    """The entries not yet integrated, in id order: what the integrator reads."""
-    pending = text("leaf_index IS NULL")
-    return Index(name, "id", sqlite_where=pending, postgresql_where=pending)
+TILE_LEVELS = 8
+"""``tlog_nodes`` keeps the subtrees of levels 8, 16, 24 … only (tiles of 256 hashes, as in C2SP
+tlog-tiles); a proof computes the levels in between from the level below it."""
+
+
+def _transaction_index(name: str) -> Index:
+    """PostgreSQL: the entries by the transaction that wrote them, what the integrator scans
+    from its horizon. ``tx_id`` is filled by the database (``pg_current_xact_id()``, set by
+    migration 0015) and stays NULL on SQLite, where the integrator scans by id instead."""
+    written = text("tx_id IS NOT NULL")
+    return Index(name, "tx_id", sqlite_where=written, postgresql_where=written)
 
 
 class AuditEvent(IdMixin, Base):
@@ -88,11 +98,11 @@ class AuditEvent(IdMixin, Base):
     person_id: Mapped[int | None] = mapped_column(BigInteger)
     institution_id: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
+    tx_id: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
 
     __table_args__ = (
         *enum_checks(actor_kind=ActorKind),
-        _pending_index("ix_audit_events_pending"),
+        _transaction_index("ix_audit_events_tx_id"),
         Index("ix_audit_events_person_occurred", "person_id", "occurred_at"),
         Index("ix_audit_events_institution_occurred", "institution_id", "occurred_at"),
         Index("ix_audit_events_object", "object_type", "object_id"),
@@ -118,7 +128,7 @@ class DataAccess(IdMixin, Base):
     verification_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("verification_events.id", ondelete="SET NULL")
     )
-    leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
+    tx_id: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
     # What allowed a staff view (the viewer, 0013): the viewer's role, the member record whose
     # data was read, and the basis: the consent (and its expiry at the time) or the disaster
     # declaration (an emergency view's reason is in ``emergency_views``). Plain ids, no foreign
@@ -132,7 +142,7 @@ class DataAccess(IdMixin, Base):
 
     __table_args__ = (
         *enum_checks(data_kind=DataKind, purpose=AccessPurpose),
-        _pending_index("ix_data_access_log_pending"),
+        _transaction_index("ix_data_access_log_tx_id"),
         Index("ix_data_access_log_person_occurred", "person_id", "occurred_at"),
         Index("ix_data_access_log_institution_occurred", "institution_id", "occurred_at"),
     )
@@ -158,7 +168,9 @@ class TlogLeaf(Base):
 
 class TlogNode(Base):
     """The hash of one complete subtree, leaves [node_index << level, (node_index + 1) << level),
-    for level >= 1 (level 0 is ``tlog_leaves``). Proofs for any tree size are built from these."""
+    for the levels that are multiples of :data:`TILE_LEVELS` (level 0 is ``tlog_leaves``; rows of
+    other levels written before migration 0015 were removed). Proofs for any tree size are
+    built from these and the leaves."""
 
     __tablename__ = "tlog_nodes"
 
@@ -181,6 +193,11 @@ class TlogState(Base):
     right_edge: Mapped[bytes] = mapped_column(LargeBinary)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     updated_at: Mapped[datetime]
+    # The integration horizon of each entry table: every entry whose key is below it is in the
+    # tree. The key is ``tx_id`` on PostgreSQL (the same xid horizon for both tables) and ``id``
+    # on SQLite (one writer at a time, so ids commit in order). See onshi.audit.integrator.
+    audit_horizon: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    access_horizon: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
     __table_args__ = (CheckConstraint(f"id = {TREE_STATE_ID}", name="single_row"),)
 

@@ -1,8 +1,9 @@
 """Proofs from the stored tree, and the patient's access receipts.
 
-Hashes of ranges come from the stored complete subtrees (``tlog_nodes``, ``tlog_leaves`` for
-level 0), so an inclusion or consistency proof for any size up to the current one costs
-O(log n) lookups in one query.
+Hashes of ranges come from the stored complete subtrees: ``tlog_leaves`` for level 0 and
+``tlog_nodes`` for the tile levels 8, 16 …; a subtree of a level in between is folded from the
+at most 128 hashes of the tile level below it. An inclusion or consistency proof for any size up
+to the current one costs two queries and at most O(128 log n) hashes.
 
 A receipt (JSON, see docs/transparency-log.md) holds the entry bytes, its leaf index, the
 inclusion proof to a signed checkpoint, the checkpoint and the log's verifier key; anyone can
@@ -16,7 +17,7 @@ import binascii
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, or_, select
 
@@ -26,10 +27,11 @@ from onshi.audit.merkle import (
     fold_blocks,
     inclusion_ranges,
     leaf_hash,
+    node_hash,
     range_blocks,
     verify_inclusion,
 )
-from onshi.audit.models import EntryKind
+from onshi.audit.models import TILE_LEVELS, EntryKind
 from onshi.audit.note import NoteError, Verifier, open_checkpoint
 
 RECEIPT_VERSION = 1
@@ -39,26 +41,51 @@ class ProofUnavailableError(LookupError):
     """The sizes or index asked for are outside the signed tree (or no checkpoint exists)."""
 
 
+def _stored_block(level: int, index: int) -> tuple[int, int, int]:
+    """Where a complete subtree's hash comes from: the tile level at or below it and the range
+    of stored hashes there, [first, last], that it folds."""
+    base = level - level % TILE_LEVELS
+    span = level - base
+    return base, index << span, ((index + 1) << span) - 1
+
+
+def _complete_root(hashes: list[bytes]) -> bytes:
+    """The root of a complete subtree from its 2^k hashes of one level."""
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
 def _hashes(
     connection: Connection, blocks: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
-    wanted = set(blocks)
-    leaves = [index for level, index in wanted if level == 0]
-    nodes = [(level, index) for level, index in wanted if level > 0]
-    found: dict[tuple[int, int], bytes] = {}
-    if leaves:
+    wanted = {block: _stored_block(*block) for block in set(blocks)}
+    leaf_ranges = [(lo, hi) for base, lo, hi in wanted.values() if base == 0]
+    node_ranges = [(base, lo, hi) for base, lo, hi in wanted.values() if base > 0]
+    stored: dict[tuple[int, int], bytes] = {}
+    if leaf_ranges:
+        condition = or_(*(LEAVES.c.leaf_index.between(lo, hi) for lo, hi in leaf_ranges))
         for row in connection.execute(
-            select(LEAVES.c.leaf_index, LEAVES.c.leaf_hash).where(LEAVES.c.leaf_index.in_(leaves))
+            select(LEAVES.c.leaf_index, LEAVES.c.leaf_hash).where(condition)
         ):
-            found[(0, int(row.leaf_index))] = bytes(row.leaf_hash)
-    if nodes:
-        condition = or_(*(and_(NODES.c.level == lv, NODES.c.node_index == ix) for lv, ix in nodes))
+            stored[(0, int(row.leaf_index))] = bytes(row.leaf_hash)
+    if node_ranges:
+        condition = or_(
+            *(
+                and_(NODES.c.level == base, NODES.c.node_index.between(lo, hi))
+                for base, lo, hi in node_ranges
+            )
+        )
         for node in connection.execute(
             select(NODES.c.level, NODES.c.node_index, NODES.c.hash).where(condition)
         ):
-            found[(int(node.level), int(node.node_index))] = bytes(node.hash)
-    if len(found) != len(wanted):
-        raise ProofUnavailableError("the tree does not hold the hashes this proof needs")
+            stored[(int(node.level), int(node.node_index))] = bytes(node.hash)
+    found: dict[tuple[int, int], bytes] = {}
+    for block, (base, lo, hi) in wanted.items():
+        parts = [stored.get((base, i)) for i in range(lo, hi + 1)]
+        if any(part is None for part in parts):
+            raise ProofUnavailableError("the tree does not hold the hashes this proof needs")
+        found[block] = _complete_root(cast(list[bytes], parts))
     return found
 
 
@@ -101,6 +128,16 @@ def consistency_proof(connection: Connection, first: int, second: int) -> list[b
     return _range_hashes(connection, consistency_ranges(first, second))
 
 
+def entry_position(connection: Connection, kind: EntryKind, entry_id: int) -> int | None:
+    """The entry's position in the tree, or None while it awaits integration."""
+    position = connection.execute(
+        select(LEAVES.c.leaf_index).where(
+            LEAVES.c.entry_kind == kind, LEAVES.c.entry_id == entry_id
+        )
+    ).scalar()
+    return None if position is None else int(position)
+
+
 def entry_at(connection: Connection, index: int) -> tuple[EntryKind, Any] | None:
     """The entry at a position (its kind and row), or None."""
     leaf = connection.execute(select(LEAVES).where(LEAVES.c.leaf_index == index)).one_or_none()
@@ -121,21 +158,22 @@ def access_receipt(
 ) -> dict[str, Any] | None:
     """The receipt of one access-log row, or None while it awaits integration."""
     row = connection.execute(select(ACCESS).where(ACCESS.c.id == access_id)).one_or_none()
-    if row is None or row.leaf_index is None:
+    position = None if row is None else entry_position(connection, EntryKind.ACCESS, access_id)
+    if row is None or position is None:
         return None
     note = connection.execute(
         select(CHECKPOINTS.c.note, CHECKPOINTS.c.tree_size)
         .order_by(CHECKPOINTS.c.tree_size.desc())
         .limit(1)
     ).one_or_none()
-    if note is None or note.tree_size <= row.leaf_index:
+    if note is None or note.tree_size <= position:
         return None
     size = int(note.tree_size)
-    proof = _range_hashes(connection, inclusion_ranges(int(row.leaf_index), size))
+    proof = _range_hashes(connection, inclusion_ranges(position, size))
     return {
         "version": RECEIPT_VERSION,
         "entry": b64(entry_bytes(EntryKind.ACCESS, row)),
-        "leaf_index": int(row.leaf_index),
+        "leaf_index": position,
         "tree_size": size,
         "inclusion_proof": [b64(h) for h in proof],
         "checkpoint": str(note.note),

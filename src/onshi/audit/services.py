@@ -2,10 +2,10 @@
 the transparency log.
 
 Each call inserts its rows in the caller's transaction and flushes; nothing else is touched (no
-shared row, no lock), so audited writes no longer wait for each other. The rows' ``leaf_index``
-stays NULL until the integrator (:mod:`onshi.audit.integrator`) gives them their place in the
-Merkle tree and signs a checkpoint covering them; a rolled-back transaction leaves nothing for it
-to find. What is logged and how it is proved: docs/transparency-log.md.
+shared row, no lock), so audited writes no longer wait for each other. The rows wait until
+the integrator (:mod:`onshi.audit.integrator`) gives them their place in the Merkle tree and
+signs a checkpoint covering them; a rolled-back transaction leaves nothing for it to find.
+What is logged and how it is proved: docs/transparency-log.md.
 
 Services flush, never commit: the request owns the transaction.
 """
@@ -160,7 +160,6 @@ def append_audits(db: Session, clock: Clock, entries: Sequence[AuditEntry]) -> N
             "person_id": entry.person_id,
             "institution_id": entry.institution_id,
             "details": canonical_details,
-            "leaf_index": None,
         }
         for kind, entry, canonical_details in (_checked(entry) for entry in entries)
     ]

@@ -6,8 +6,10 @@ Read in one snapshot (REPEATABLE READ on PostgreSQL; one read transaction on SQL
 integration running meanwhile is not reported. What is checked:
 
 - every checkpoint's signature by the log's key and its origin (``bad_checkpoint``);
-- the entries' positions are exactly 0 … n-1, once each (``missing`` / ``duplicate``);
+- the positions (``tlog_leaves``) are exactly 0 … n-1 and each names an entry that still
+  exists (``missing``; the table's keys make a position or an entry appear once at most);
 - each entry's leaf hash, recomputed from its row, equals the stored leaf (``altered``);
+- no entry below the integration horizon is outside the tree (``left_out``);
 - after the first s entries, the recomputed root equals every checkpoint of size s
   (``root_mismatch``: an entry edited, deleted, reordered or the log rewritten);
 - no checkpoint is larger than the log (``truncated``);
@@ -16,12 +18,11 @@ integration running meanwhile is not reported. What is checked:
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from onshi.audit.integrator import ACCESS, AUDIT, CHECKPOINTS, LEAVES, STATE, entry_bytes
 from onshi.audit.keys import LogIdentity
@@ -55,29 +56,48 @@ class VerifyReport:
         return not self.problems
 
 
-def _stream(connection: Connection, kind: EntryKind) -> Iterator[tuple[int, EntryKind, Any]]:
-    table = AUDIT if kind is EntryKind.AUDIT else ACCESS
-    rows = connection.execution_options(yield_per=_BATCH).execute(
-        select(table).where(table.c.leaf_index.is_not(None)).order_by(table.c.leaf_index)
+def _positions(connection: Connection) -> Iterator[tuple[Any, Any]]:
+    """Every stored leaf in position order, with the entry row it names (None if that row is
+    gone), read in chunks."""
+    leaves = connection.execution_options(yield_per=_BATCH).execute(
+        select(LEAVES).order_by(LEAVES.c.leaf_index)
     )
-    for row in rows:
-        yield int(row.leaf_index), kind, row
+    for chunk in leaves.partitions():
+        rows: dict[tuple[str, int], Any] = {}
+        for kind, table in ((EntryKind.AUDIT, AUDIT), (EntryKind.ACCESS, ACCESS)):
+            ids = [int(leaf.entry_id) for leaf in chunk if leaf.entry_kind == kind]
+            if ids:
+                for row in connection.execute(select(table).where(table.c.id.in_(ids))):
+                    rows[(kind.value, int(row.id))] = row
+        for leaf in chunk:
+            yield leaf, rows.get((str(leaf.entry_kind), int(leaf.entry_id)))
 
 
-def _entries(connection: Connection) -> Iterator[tuple[int, EntryKind, Any]]:
-    return heapq.merge(
-        _stream(connection, EntryKind.AUDIT),
-        _stream(connection, EntryKind.ACCESS),
-        key=lambda item: item[0],
-    )
-
-
-def _stored_leaves(connection: Connection) -> Iterator[Any]:
-    return iter(
-        connection.execution_options(yield_per=_BATCH).execute(
-            select(LEAVES).order_by(LEAVES.c.leaf_index)
+def _left_out(connection: Connection, state: Any) -> int:
+    """Entries below the integration horizon that are not in the tree: the integrator will
+    never take them (written with a key it had already passed)."""
+    postgresql = connection.dialect.name == "postgresql"
+    count = 0
+    for kind, table, horizon in (
+        (EntryKind.AUDIT, AUDIT, 0 if state is None else int(state.audit_horizon)),
+        (EntryKind.ACCESS, ACCESS, 0 if state is None else int(state.access_horizon)),
+    ):
+        passed = (
+            table.c.tx_id.is_(None) | (table.c.tx_id < horizon)
+            if postgresql
+            else (table.c.id < horizon)
         )
-    )
+        integrated = (
+            select(LEAVES.c.leaf_index)
+            .where(LEAVES.c.entry_kind == kind, LEAVES.c.entry_id == table.c.id)
+            .exists()
+        )
+        count += int(
+            connection.execute(
+                select(func.count()).select_from(table).where(passed, ~integrated)
+            ).scalar_one()
+        )
+    return count
 
 
 def stored_notes(connection: Connection) -> list[str]:
@@ -121,29 +141,26 @@ def _verify(
             )
     edge: list[bytes] = []
     size = 0
-    stored = _stored_leaves(connection)
-    stored_row = next(stored, None)
-    for position, kind, row in _entries(connection):
-        if position < size:
-            report.problems.append(Problem("duplicate", position, "two entries share it"))
-            continue
+    for stored, row in _positions(connection):
+        position = int(stored.leaf_index)
         if position > size:
             report.problems.append(
                 Problem("missing", size, f"{position - size} entry position(s) empty")
             )
-        leaf = leaf_hash(entry_bytes(kind, row))
-        while stored_row is not None and stored_row.leaf_index < position:
-            stored_row = next(stored, None)
-        if stored_row is None or stored_row.leaf_index != position:
-            report.problems.append(Problem("missing", position, "no stored leaf"))
-        elif (stored_row.entry_kind, stored_row.entry_id, stored_row.leaf_hash) != (
-            kind,
-            row.id,
-            leaf,
-        ):
+        kind = EntryKind(stored.entry_kind)
+        if row is None:
             report.problems.append(
-                Problem("altered", position, f"{kind.value} entry {row.id} differs from its leaf")
+                Problem("missing", position, f"{kind.value} entry {stored.entry_id} is gone")
             )
+            leaf = bytes(stored.leaf_hash)
+        else:
+            leaf = leaf_hash(entry_bytes(kind, row))
+            if leaf != bytes(stored.leaf_hash):
+                report.problems.append(
+                    Problem(
+                        "altered", position, f"{kind.value} entry {row.id} differs from its leaf"
+                    )
+                )
         append_leaf(edge, size, leaf)
         size += 1
         for root in expected.get(size, ()):
@@ -161,6 +178,11 @@ def _verify(
             )
         )
     state = connection.execute(select(STATE).where(STATE.c.id == TREE_STATE_ID)).one_or_none()
+    left_out = _left_out(connection, state)
+    if left_out:
+        report.problems.append(
+            Problem("left_out", None, f"{left_out} entries below the horizon are not in the tree")
+        )
     if state is not None and (
         int(state.tree_size) != size or bytes(state.root_hash) != root_from_edge(edge)
     ):

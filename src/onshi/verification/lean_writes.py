@@ -148,7 +148,6 @@ def _access_row(clock: Clock, done: Completed, event_id: int | None) -> dict[str
         "purpose": AccessPurpose.NORMAL,
         "occurred_at": clock.now().astimezone(UTC),
         "verification_event_id": event_id,
-        "leaf_index": None,
     }
 
 

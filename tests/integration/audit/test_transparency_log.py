@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from onshi.audit import integrator
 from onshi.audit.entries import audit_entry_bytes
 from onshi.audit.integrator import integrate_batch
 from onshi.audit.merkle import leaf_hash, tree_root
@@ -18,6 +20,7 @@ from onshi.audit.models import (
     ActorKind,
     AuditEvent,
     DataAccess,
+    EntryKind,
     TlogCheckpoint,
     TlogLeaf,
     TlogNode,
@@ -27,7 +30,8 @@ from onshi.audit.note import open_checkpoint
 from onshi.audit.services import AuditEntry, record_audit, record_audits, record_data_access
 from onshi.clock import FrozenClock
 from tests.factories import make_person
-from tests.tlog_helpers import TEST_IDENTITY, integrate, verify
+from tests.integration.conftest import BACKENDS
+from tests.tlog_helpers import TEST_IDENTITY, integrate, positions, verify
 
 
 def _append(db: Session, clock: FrozenClock, n: int) -> list[AuditEvent]:
@@ -55,12 +59,12 @@ def test_entries_wait_without_a_position_until_integrated(
 ) -> None:
     events = _append(db, clock, 3)
     db.commit()
-    assert [e.leaf_index for e in events] == [None, None, None]
+    assert positions(db) == {}
     assert db.scalar(select(func.count()).select_from(TlogLeaf)) == 0
 
     assert integrate(db_engine, clock) == 3
     db.expire_all()
-    assert [db.get(AuditEvent, e.id).leaf_index for e in events] == [0, 1, 2]  # type: ignore[union-attr]
+    assert positions(db) == {e.id: i for i, e in enumerate(events)}
     checkpoint = db.scalars(select(TlogCheckpoint)).one()
     opened = open_checkpoint(checkpoint.note, TEST_IDENTITY.verifier, TEST_IDENTITY.origin)
     stored = [db.get(AuditEvent, e.id) for e in events]
@@ -73,23 +77,24 @@ def test_entries_wait_without_a_position_until_integrated(
 
 
 def test_batches_extend_the_same_tree(db: Session, db_engine: Engine, clock: FrozenClock) -> None:
-    """Integrating 1, then 2, then 4 … entries gives the root of integrating all at once, and
-    stores every complete subtree."""
-    events = _append(db, clock, 13)
+    """Integrating 3 entries at a time gives the root of integrating all at once, and stores
+    the complete subtrees of the tile levels (8, 16 …) only."""
+    events = _append(db, clock, 300)
     db.commit()
-    assert integrate(db_engine, clock, limit=3) == 13
-    assert db.scalar(select(func.count()).select_from(TlogCheckpoint)) == 5
+    assert integrate(db_engine, clock, limit=3) == 300
+    assert db.scalar(select(func.count()).select_from(TlogCheckpoint)) == 100
     state = db.get(TlogState, 1)
     assert state is not None
     db.expire_all()
-    stored = [db.get(AuditEvent, e.id) for e in events]
-    ordered = sorted(stored, key=lambda e: e.leaf_index or 0)  # type: ignore[union-attr]
+    at = positions(db)
+    ordered = sorted((db.get(AuditEvent, e.id) for e in events), key=lambda e: at[e.id])  # type: ignore[union-attr]
     assert state.root_hash == tree_root(leaf_hash(audit_entry_bytes(e)) for e in ordered)  # type: ignore[arg-type]
-    # 13 leaves: 6 + 3 + 1 complete subtrees above level 0.
-    assert db.scalar(select(func.count()).select_from(TlogNode)) == 10
+    # 300 leaves: one complete subtree of 256 at level 8, none at level 16.
+    nodes = db.execute(select(TlogNode.level, TlogNode.node_index)).all()
+    assert [tuple(node) for node in nodes] == [(8, 0)]
     report = verify(db_engine)
     assert report.ok, report.problems
-    assert (report.entries, report.checkpoints) == (13, 5)
+    assert (report.entries, report.checkpoints) == (300, 100)
 
 
 def test_access_log_rows_are_entries_too(
@@ -100,8 +105,7 @@ def test_access_log_rows_are_entries_too(
     _append(db, clock, 1)
     db.commit()
     assert integrate(db_engine, clock) == 2
-    db.refresh(access)
-    assert access.leaf_index == 0  # the older one first
+    assert positions(db, EntryKind.ACCESS) == {access.id: 0}  # the older one first
     assert verify(db_engine).ok
 
 
@@ -119,15 +123,22 @@ def test_rolled_back_entries_leave_nothing(
 
 
 def test_an_entry_is_never_integrated_twice(
-    db: Session, db_engine: Engine, clock: FrozenClock
+    db: Session, db_engine: Engine, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """If a position were forgotten on the entry, a second integration collides with the
-    positions table's unique entry and rolls back entirely."""
+    """With its horizon lost, the integrator finds the entry again and skips it (it has a
+    position); a batch that still read it as waiting (another integrator's, racing) collides
+    with the positions table's unique entry and rolls back entirely."""
     _append(db, clock, 1)
     db.commit()
     integrate(db_engine, clock)
-    db.execute(text("UPDATE audit_events SET leaf_index = NULL"))
+    db.execute(text("UPDATE tlog_state SET audit_horizon = 0, access_horizon = 0"))
     db.commit()
+    assert integrate(db_engine, clock) == 0
+
+    def stale(connection: Connection, entry: Any, *_: Any) -> list[Any]:
+        return list(connection.execute(select(entry.table)))  # the leaf not looked at
+
+    monkeypatch.setattr(integrator, "_waiting", stale)
     with pytest.raises(IntegrityError), db_engine.connect() as connection:
         integrate_batch(connection, TEST_IDENTITY, clock)
     assert db.scalar(select(func.count()).select_from(TlogLeaf)) == 1
@@ -237,8 +248,7 @@ def test_concurrent_writers_all_land_once(
         thread.join(timeout=120)
     assert errors == []
     assert integrate(db_engine) == threads * per_thread
-    positions = sorted(db.scalars(select(AuditEvent.leaf_index)))
-    assert positions == list(range(threads * per_thread))
+    assert sorted(positions(db).values()) == list(range(threads * per_thread))
     assert verify(db_engine).ok
 
 
@@ -273,25 +283,41 @@ def test_recording_takes_no_shared_lock(
     assert integrate(db_engine) == 4 + (db_engine.dialect.name == "postgresql")
 
 
+@pytest.mark.parametrize("db_backend", [BACKENDS[1]], indirect=True)
 def test_an_entry_committed_late_is_not_skipped(
+    db_engine: Engine, db_session_factory: sessionmaker[Session], db: Session, clock: FrozenClock
+) -> None:
+    """PostgreSQL ids can commit out of order: an entry whose transaction took its id first but
+    commits after a batch integrated a larger id still gets a position (the next free one),
+    because the horizon stays below every transaction still running."""
+    with db_session_factory() as late:
+        (early,) = _append(late, clock, 1)  # id taken, not committed
+        (quick,) = _append(db, clock, 1)
+        db.commit()
+        assert quick.id > early.id
+        assert integrate(db_engine) == 1
+        late.commit()
+        early_id = early.id
+    assert integrate(db_engine) == 1
+    assert positions(db) == {quick.id: 0, early_id: 1}
+    assert verify(db_engine).ok
+
+
+def test_an_entry_written_below_the_horizon_is_reported(
     db_engine: Engine, db: Session, clock: FrozenClock
 ) -> None:
-    """PostgreSQL ids can commit out of order: an entry with a smaller id that commits after a
-    batch took a larger one still gets a position (the next free one)."""
-    insert = text(
-        "INSERT INTO audit_events (id, occurred_at, actor_kind, action, object_type,"
-        " object_id, details) VALUES (:id, :at, 'system', 'late', 'thing', '1', '{}')"
-    )
-    db.execute(insert, {"id": 100_000, "at": clock.now()})
+    """What the horizon rules out (on SQLite: an id below the horizon, which only an explicit
+    id can give; on PostgreSQL: a transaction id that had ended) is never integrated, and
+    ``verify`` names it."""
+    _append(db, clock, 2)
     db.commit()
-    assert integrate(db_engine) == 1
-    # What a transaction that took its id earlier but committed later leaves behind:
-    db.execute(insert, {"id": 99_999, "at": clock.now()})
+    assert integrate(db_engine) == 2
+    first = min(positions(db))
+    db.execute(text("DELETE FROM tlog_leaves WHERE entry_id = :id"), {"id": first})
+    db.execute(text("UPDATE tlog_state SET tree_size = 1"))
     db.commit()
-    assert integrate(db_engine) == 1
-    positions = dict(db.execute(select(AuditEvent.id, AuditEvent.leaf_index)).all())
-    assert positions == {100_000: 0, 99_999: 1}
-    assert verify(db_engine).ok
+    report = verify(db_engine)
+    assert "left_out" in {problem.kind for problem in report.problems}
 
 
 def test_data_access_rows_keep_their_fields(db: Session, clock: FrozenClock) -> None:
@@ -299,4 +325,5 @@ def test_data_access_rows_keep_their_fields(db: Session, clock: FrozenClock) -> 
     record_data_access(db, clock, person_id=person.id, data_kind="expense", purpose="self")
     db.commit()
     row = db.scalars(select(DataAccess)).one()
-    assert row.leaf_index is None
+    assert (row.person_id, row.data_kind, row.purpose) == (person.id, "expense", "self")
+    assert positions(db, EntryKind.ACCESS) == {}  # until the integrator runs

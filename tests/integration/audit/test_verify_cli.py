@@ -69,18 +69,23 @@ def _log(db: Session, db_engine: Engine, witness: Path) -> None:
 
 def _forge(db_engine: Engine) -> None:
     """What an attacker with the database and the signing key can do: rebuild positions, tree
-    and checkpoints from the entries as they now are, in their current leaf_index order."""
+    and checkpoints from the entries as they now are: those still named by a position in that
+    order, then any without one."""
     with db_engine.begin() as connection:
+        placed = {
+            (str(leaf.entry_kind), int(leaf.entry_id)): int(leaf.leaf_index)
+            for leaf in connection.execute(LEAVES.select())
+        }
         entries = []
         for kind, table in ((EntryKind.AUDIT, AUDIT), (EntryKind.ACCESS, ACCESS)):
-            for row in connection.execute(table.select().where(table.c.leaf_index.is_not(None))):
-                entries.append((int(row.leaf_index), kind, row))
+            for row in connection.execute(table.select()):
+                at = placed.get((kind.value, int(row.id)))
+                entries.append(((0, at) if at is not None else (1, int(row.id)), kind, row))
         entries.sort(key=lambda item: item[0])
         for table in (LEAVES, NODES, STATE, CHECKPOINTS):
             connection.execute(delete(table))
         edge: list[bytes] = []
-        for position, (index, kind, row) in enumerate(entries):
-            assert index == position, "forgeries keep the positions contiguous"
+        for position, (_order, kind, row) in enumerate(entries):
             leaf = leaf_hash(entry_bytes(kind, row))
             connection.execute(
                 insert(LEAVES).values(
@@ -108,36 +113,51 @@ def _forge(db_engine: Engine) -> None:
         )
 
 
+_AT = "(SELECT entry_id FROM tlog_leaves WHERE leaf_index = :at)"
+
+
 def _edit(db: Session) -> None:
-    db.execute(text("""UPDATE audit_events SET details = '{"n": 99}' WHERE leaf_index = 2"""))
+    db.execute(
+        text(f"""UPDATE audit_events SET details = '{{"n": 99}}' WHERE id = {_AT}"""), {"at": 2}
+    )
 
 
 def _delete(db: Session) -> None:
-    db.execute(text("DELETE FROM audit_events WHERE leaf_index = 3"))
+    db.execute(text(f"DELETE FROM audit_events WHERE id = {_AT}"), {"at": 3})
+    db.execute(text("DELETE FROM tlog_leaves WHERE leaf_index = 3"))
     for position in range(4, TOTAL):
         db.execute(
-            text("UPDATE audit_events SET leaf_index = :new WHERE leaf_index = :old"),
+            text("UPDATE tlog_leaves SET leaf_index = :new WHERE leaf_index = :old"),
             {"new": position - 1, "old": position},
         )
 
 
 def _reorder(db: Session) -> None:
-    swap = text("UPDATE audit_events SET leaf_index = :new WHERE leaf_index = :old")
-    db.execute(swap, {"old": 1, "new": -1})
-    db.execute(swap, {"old": 4, "new": 1})
-    db.execute(swap, {"old": -1, "new": 4})
+    first, second = (
+        db.execute(
+            text("SELECT entry_id FROM tlog_leaves WHERE leaf_index = :at"), {"at": at}
+        ).scalar_one()
+        for at in (1, 4)
+    )
+    swap = text("UPDATE tlog_leaves SET entry_id = :id WHERE leaf_index = :at")
+    db.execute(swap, {"at": 1, "id": -1})
+    db.execute(swap, {"at": 4, "id": first})
+    db.execute(swap, {"at": 1, "id": second})
 
 
 def _truncate(db: Session) -> None:
-    db.execute(text("DELETE FROM audit_events WHERE leaf_index >= 8"))
+    at_or_after = "(SELECT entry_id FROM tlog_leaves WHERE leaf_index >= :at)"
+    db.execute(text(f"DELETE FROM audit_events WHERE id IN {at_or_after}"), {"at": 8})
 
 
 def _rewrite(db: Session) -> None:
     """Replace everything after the first checkpoint with a different history."""
-    db.execute(text("DELETE FROM audit_events WHERE leaf_index >= 4"))
+    at_or_after = "(SELECT entry_id FROM tlog_leaves WHERE leaf_index >= :at)"
+    db.execute(text(f"DELETE FROM audit_events WHERE id IN {at_or_after}"), {"at": 4})
+    db.execute(text("DELETE FROM tlog_leaves WHERE leaf_index >= 4"))
     clock = FrozenClock()
     for i in range(6):
-        event = record_audit(
+        record_audit(
             db,
             clock,
             actor_kind="system",
@@ -146,7 +166,6 @@ def _rewrite(db: Session) -> None:
             object_type="x",
             object_id=i,
         )
-        event.leaf_index = 4 + i
     db.flush()
 
 
