@@ -85,6 +85,7 @@ from onshi.audit.models import (
 )
 from onshi.audit.note import Checkpoint, sign_checkpoint
 from onshi.clock import Clock
+from onshi.db.bulk import BulkInsert
 from onshi.db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ CHECKPOINTS = cast(Table, TlogCheckpoint.__table__)
 # pg_try_advisory_lock key: the first 8 bytes of SHA-256("onshi.tlog.integrator"), signed.
 ADVISORY_LOCK_KEY = 0x3A6F_1C2B_77D0_4E15
 DEFAULT_BATCH = 5000
+_LEAF_COLUMNS = ("leaf_index", "entry_kind", "entry_id", "leaf_hash")
+_NODE_COLUMNS = ("level", "node_index", "hash")
 
 
 class IntegrationConflictError(RuntimeError):
@@ -144,14 +147,20 @@ def _waiting(
 ) -> list[Row[Any]]:
     """The entries from the horizon up that have no position yet, in key order."""
     table, key = entry.table, _key(entry.table, postgresql)
-    integrated = (
+    # A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join whose
+    # plan, on stale statistics, materialises every leaf for every candidate (quadratic); the
+    # subquery is one probe of the unique (entry_kind, entry_id) index per candidate.
+    position = (
         select(LEAVES.c.leaf_index)
         .where(LEAVES.c.entry_kind == entry.kind, LEAVES.c.entry_id == table.c.id)
-        .exists()
+        .scalar_subquery()
     )
     return list(
         connection.execute(
-            select(table).where(key >= horizon, ~integrated).order_by(key, table.c.id).limit(limit)
+            select(table)
+            .where(key >= horizon, position.is_(None))
+            .order_by(key, table.c.id)
+            .limit(limit)
         )
     )
 
@@ -236,22 +245,20 @@ def integrate_batch(
                     update(STATE).where(STATE.c.id == TREE_STATE_ID).values(**moved_horizons)
                 )
             return BatchResult(0, size, None)
-        leaves, nodes = [], []
+        leaves: list[tuple[int, str, int, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
         for offset, (kind, row) in enumerate(batch):
             leaf = leaf_hash(entry_bytes(kind, row))
             position = size + offset
-            leaves.append(
-                {"leaf_index": position, "entry_kind": kind, "entry_id": row.id, "leaf_hash": leaf}
-            )
+            leaves.append((position, kind.value, row.id, leaf))
             for node in append_leaf(edge, position, leaf):
                 if node.level % TILE_LEVELS == 0:
-                    nodes.append({"level": node.level, "node_index": node.index, "hash": node.hash})
+                    nodes.append((node.level, node.index, node.hash))
         new_size = size + len(batch)
         root = root_from_edge(edge)
         now = clock.now()
-        connection.execute(insert(LEAVES), leaves)
-        if nodes:
-            connection.execute(insert(NODES), nodes)
+        BulkInsert(connection, LEAVES, _LEAF_COLUMNS).run(leaves)
+        BulkInsert(connection, NODES, _NODE_COLUMNS).run(nodes)
         values = {
             "tree_size": new_size,
             "right_edge": pack_edge(edge),
