@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, text
+from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any] | None
 _CACHED: dict[tuple[str, str, str], Callable[[Any], Any]] = {}
@@ -63,9 +64,15 @@ class BulkInsert:
             return
         if self.use_copy:
             cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor, cursor.copy(self.copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            driver_error = self.connection.dialect.loaded_dbapi.Error
+            try:
+                with cursor, cursor.copy(self.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except driver_error as error:
+                # The driver's own cursor: raise what SQLAlchemy raises for the same failure
+                # (IntegrityError for a unique violation …), as the INSERT path does.
+                raise DBAPIError.instance(self.copy_sql, None, error, driver_error) from error
             return
         self.connection.exec_driver_sql(self.sql, list(rows))
 
