@@ -138,8 +138,9 @@ class Probes:
     def delays(self) -> tuple[list[float], int]:
         query = text(
             "SELECT e.id, (SELECT c.created_at FROM tlog_checkpoints c "
-            "WHERE c.tree_size > e.leaf_index ORDER BY c.tree_size LIMIT 1) AS signed_at "
-            "FROM audit_events e WHERE e.action = 'bench.probe' AND e.id IN :ids"
+            "WHERE c.tree_size > l.leaf_index ORDER BY c.tree_size LIMIT 1) AS signed_at "
+            "FROM audit_events e LEFT JOIN tlog_leaves l ON l.entry_kind = 'audit' "
+            "AND l.entry_id = e.id WHERE e.action = 'bench.probe' AND e.id IN :ids"
         ).bindparams(bindparam("ids", expanding=True))
         with self.engine.connect() as connection:
             rows = connection.execute(query, {"ids": list(self.committed)}).all()
@@ -154,12 +155,13 @@ class Probes:
 
 _DELAYS = text(
     """
-    SELECT e.occurred_at, e.leaf_index,
-           (SELECT c.created_at FROM tlog_checkpoints c WHERE c.tree_size > e.leaf_index
+    SELECT e.occurred_at, l.leaf_index,
+           (SELECT c.created_at FROM tlog_checkpoints c WHERE c.tree_size > l.leaf_index
             ORDER BY c.tree_size LIMIT 1) AS signed_at
-    FROM (SELECT occurred_at, leaf_index FROM audit_events WHERE occurred_at >= :since
+    FROM (SELECT 'audit' AS kind, id, occurred_at FROM audit_events WHERE occurred_at >= :since
           UNION ALL
-          SELECT occurred_at, leaf_index FROM data_access_log WHERE occurred_at >= :since) e
+          SELECT 'access', id, occurred_at FROM data_access_log WHERE occurred_at >= :since) e
+    LEFT JOIN tlog_leaves l ON l.entry_kind = e.kind AND l.entry_id = e.id
     """
 )
 
