@@ -32,6 +32,7 @@ Wire = tuple[Any, ...]
 
 _FIELDS = tuple(item.name for item in fields(MemberEvent))
 _MY_NUMBER = _FIELDS.index("my_number")
+_EVENTS = {event.value: event for event in Event}
 _CHECKED = len(_FIELDS) + 3  # a row's fields, its hash, its fingerprint and its check
 
 
@@ -147,7 +148,7 @@ def checked_from_wire(items: list[Wire]) -> tuple[list[MemberEvent | RowError], 
             continue
         digest, mark, check = item[-3:]
         values = list(item[:-3])
-        values[1] = Event(values[1])
+        values[1] = _EVENTS[values[1]]
         line = values[0]
         rows.append(MemberEvent(*values))
         if digest is not None:
