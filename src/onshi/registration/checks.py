@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Final, cast
 
 from onshi.identity.models import Sex
@@ -23,6 +24,7 @@ from onshi.registration.catalogue import verdict_message
 from onshi.registration.lookups import fingerprint
 from onshi.registration.matching import (
     Applicant,
+    ItemResult,
     Outcome,
     Verdict,
     reconcile_by_items,
@@ -51,15 +53,29 @@ class Check:
     @classmethod
     def of(cls, verdict: Verdict, holder: JlisResident | None) -> Check:
         resident = None if verdict.resident is None else cast(JlisResident, verdict.resident.ref)
+        message, differing, variations = _summary(verdict.reason_code, verdict.items)
         return cls(
             verdict.outcome,
             verdict.reason_code,
-            verdict_message(verdict),
-            tuple(item.value for item in verdict.differing),
-            tuple((item.value, name) for item, name in verdict.variations),
+            message,
+            differing,
+            variations,
             resident,
             holder if resident is None else None,
         )
+
+
+@lru_cache(maxsize=4096)
+def _summary(
+    reason_code: str, items: tuple[ItemResult, ...]
+) -> tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """A verdict's message, differing items and variations (few distinct ones in a file)."""
+    verdict = Verdict(Outcome.HELD, reason_code, None, items)  # the outcome is not used here
+    return (
+        verdict_message(verdict),
+        tuple(item.value for item in verdict.differing),
+        tuple((item.value, name) for item, name in verdict.variations),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,7 @@ from onshi.registration.validation import (
     from_wire,
 )
 
-CHUNK_ROWS: Final = 2_000
+CHUNK_ROWS: Final = 4_000
 #: Files with at least this many rows left are parsed in a second process.
 PIPELINE_MIN_ROWS: Final = 50_000
 log = logging.getLogger("onshi.registration")
