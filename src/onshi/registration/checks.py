@@ -20,6 +20,7 @@ from typing import Any, Final, cast
 
 from onshi.identity.models import Sex
 from onshi.jlis.gateway import Resident as JlisResident
+from onshi.jlis.loading import prefecture_of
 from onshi.registration.catalogue import verdict_message
 from onshi.registration.lookups import fingerprint
 from onshi.registration.matching import (
@@ -129,12 +130,14 @@ def check_chunk(
 
 # -- across the pipe (plain tuples) ----------------------------------------------------------
 def resident_to_wire(resident: JlisResident | None) -> Wire | None:
+    """The resident as a tuple; its prefecture, when J-LIS gives none, read from its address
+    here (:func:`onshi.registration.persons.create_persons` would read it the same way)."""
     if resident is None:
         return None
+    prefecture = resident.prefecture_code or prefecture_of(resident.address)
     return (resident.my_number_hash, resident.family_name, resident.given_name,
             resident.family_name_kana, resident.given_name_kana, resident.birth_date,
-            resident.sex.value, resident.address, resident.postal_code,
-            resident.prefecture_code)  # fmt: skip
+            resident.sex.value, resident.address, resident.postal_code, prefecture)  # fmt: skip
 
 
 def resident_from_wire(item: Wire | None) -> JlisResident | None:
