@@ -41,7 +41,7 @@ class CheckSpec:
     """The 5-item checks in the second process: the database whose SIMULATED J-LIS tables it
     reads, and the key of the 個人番号 hashes."""
 
-    database_url: str
+    database_url: str = field(repr=False)  # may carry a password
     my_number_key: str = field(repr=False)
 
 
