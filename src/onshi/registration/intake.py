@@ -16,8 +16,11 @@ For each valid row, by its 記号・番号・枝番 within the insurer:
 Every link change goes through :mod:`onshi.qualification.links` (one audit event each), except
 the first link of a member created in this same chunk, which :func:`_first_links` writes for the
 whole chunk at once (:func:`onshi.registration.writes.write_first_links`) with the same rows
-and the same audit events. What the chunk reads first is in :mod:`onshi.registration.lookups`;
-member records and notices are written by :mod:`onshi.registration.writes`.
+and the same audit events. The chunk's 個人番号 hashes, fingerprints and 5-item checks come
+from :func:`onshi.registration.checks.check_chunk` (computed here, or by the parsing process for
+a large file); what the chunk reads of Onshi's own tables is in
+:mod:`onshi.registration.lookups`; member records and notices are written by
+:mod:`onshi.registration.writes`.
 """
 
 from __future__ import annotations
