@@ -53,11 +53,29 @@ def private_file(path: Path) -> Path:
 
 def private_sqlite_database(path: Path) -> None:
     """The database's directory ``0700`` only when Onshi creates it; the database and its
-    companion files ``0600``."""
+    companion files ``0600``.
+
+    Existing files are tightened by name (``chmod``), never opened: closing any descriptor of a
+    file releases every POSIX lock this process holds on it, SQLite's included, and a database
+    whose ``-shm`` locks were dropped that way is taken for unused by the next connection that
+    closes elsewhere, which then removes the WAL under this process's open connections
+    (``disk I/O error``). That happens when a second engine is made for a database a process
+    already has open (the intake's parsing process closes its connection while the importer
+    still has its own)."""
     if not path.parent.exists():
         private_directory(path.parent)
-    private_file(path)
+    if not _tightened(path):
+        private_file(path)
     for suffix in SQLITE_COMPANIONS:
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            private_file(companion)
+        _tightened(path.with_name(path.name + suffix))
+
+
+def _tightened(path: Path) -> bool:
+    """An existing file made ``0600`` by name; False when there is none."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return False
+    if mode != PRIVATE_FILE:
+        path.chmod(PRIVATE_FILE)
+    return True

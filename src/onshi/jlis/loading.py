@@ -248,7 +248,20 @@ def _birth_date(line: int, value: str, today: date, problems: list[Problem]) -> 
 def prefecture_of(address: str) -> str | None:
     """The 都道府県 code when ``address`` begins with a prefecture's name (e.g. 東京都…)."""
     normalised = unicodedata.normalize("NFKC", address).lstrip()
-    for prefecture in reference.prefectures():
-        if normalised.startswith(prefecture.name):
-            return prefecture.code
-    return None
+    found: tuple[int, str] | None = None  # the first prefecture of the list that matches
+    for length, names in _prefecture_names():
+        hit = names.get(normalised[:length])
+        if hit is not None and (found is None or hit < found):
+            found = hit
+    return None if found is None else found[1]
+
+
+@cache
+def _prefecture_names() -> tuple[tuple[int, dict[str, tuple[int, str]]], ...]:
+    """The prefectures' names by length: ``{name: (position in the list, code)}``."""
+    by_length: dict[int, dict[str, tuple[int, str]]] = {}
+    for index, prefecture in enumerate(reference.prefectures()):
+        by_length.setdefault(len(prefecture.name), {}).setdefault(
+            prefecture.name, (index, prefecture.code)
+        )
+    return tuple(sorted(by_length.items()))

@@ -16,8 +16,11 @@ For each valid row, by its 記号・番号・枝番 within the insurer:
 Every link change goes through :mod:`onshi.qualification.links` (one audit event each), except
 the first link of a member created in this same chunk, which :func:`_first_links` writes for the
 whole chunk at once (:func:`onshi.registration.writes.write_first_links`) with the same rows
-and the same audit events. What the chunk reads first is in :mod:`onshi.registration.lookups`;
-member records and notices are written by :mod:`onshi.registration.writes`.
+and the same audit events. The chunk's 個人番号 hashes, fingerprints and 5-item checks come
+from :func:`onshi.registration.checks.check_chunk` (computed here, or by the parsing process for
+a large file); what the chunk reads of Onshi's own tables is in
+:mod:`onshi.registration.lookups`; member records and notices are written by
+:mod:`onshi.registration.writes`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from onshi.clock import JST, Clock
 from onshi.qualification import links
 from onshi.qualification.models import LinkMethod, LinkStatus
 from onshi.registration import writes
-from onshi.registration.catalogue import bilingual, items_message, verdict_message
+from onshi.registration.catalogue import bilingual, items_message
+from onshi.registration.checks import Check, ChunkChecks, check_chunk
 from onshi.registration.lookups import (
     KnownMember,
     MemberKey,
@@ -42,14 +46,7 @@ from onshi.registration.lookups import (
     member_key,
     previous_records,
 )
-from onshi.registration.matching import (
-    Applicant,
-    Outcome,
-    Verdict,
-    insurer_change_differences,
-    reconcile_by_items,
-    reconcile_with_number,
-)
+from onshi.registration.matching import Applicant, Outcome, insurer_change_differences
 from onshi.registration.models import NoticeState, RowOutcome
 from onshi.registration.persons import create_persons, person_ids
 from onshi.registration.residents import Residents
@@ -93,51 +90,31 @@ class ChunkProcessor:
         self.job_id = job_id
 
     # -- the chunk ---------------------------------------------------------------------
-    def process(self, rows: Sequence[MemberEvent | RowError]) -> list[RowResult]:
+    def process(
+        self, rows: Sequence[MemberEvent | RowError], checks: ChunkChecks | None = None
+    ) -> list[RowResult]:
+        """Register ``rows``; ``checks`` is their :func:`check_chunk` when another process has
+        already computed it (its rows then carry no 個人番号, only its hash in ``checks``)."""
         now = self.clock.now()
         today = now.astimezone(JST).date()
-        hashes: dict[int, str] = {}
-        for row in rows:
-            if isinstance(row, MemberEvent) and row.my_number is not None:
-                hashes[row.line_no] = row.my_number.hash(self.my_number_key)
+        if checks is None:
+            checks = check_chunk(rows, self.residents, self.my_number_key)
         valid = [row for row in rows if isinstance(row, MemberEvent)]
         self._keys = {row.line_no: member_key(row) for row in valid}
         members = known_members(self.db, self.insurer.id, set(self._keys.values()))
-        checked = [r for r in valid if r.event is not Event.LOSE]
-        by_hash = self.residents.by_hashes(
-            hashes[r.line_no] for r in checked if r.line_no in hashes
-        )
-        by_items = self.residents.by_birth_and_sex(
-            (r.birth_date, r.sex)
-            for r in checked
-            if r.line_no not in hashes and r.birth_date is not None and r.sex is not None
-        )
-        pending: list[PendingLink] = []
-        results: list[RowResult] = []
-        notices: list[dict[str, Any]] = []
-        verdicts: dict[int, Verdict] = {}
-        for row in checked:
-            if row.birth_date is None or row.sex is None:  # required by the row rules
-                raise ValueError("an acquire or change row without birth date or sex")
-            applicant = Applicant.of(
-                row.kanji_name, row.kana_name, row.birth_date, row.sex, row.address
-            )
-            digest = hashes.get(row.line_no)
-            if digest is not None:
-                verdicts[row.line_no] = reconcile_with_number(applicant, by_hash.get(digest))
-            else:
-                pool = by_items.get((row.birth_date, row.sex), [])
-                verdicts[row.line_no] = reconcile_by_items(applicant, pool)
-        people = self._people(verdicts, by_hash, hashes, now)
+        people = self._people(checks.checks, now)
         self._previous = previous_records(
             self.db,
             self.insurer.id,
-            {people[v.resident.ref.my_number_hash] for v in verdicts.values()  # type: ignore[attr-defined]
-             if v.resident is not None} - self._created_people
+            {people[c.resident.my_number_hash] for c in checks.checks.values()
+             if c.resident is not None} - self._created_people
         )  # fmt: skip
         self._created = self._insert_new_members(valid, members, now)
         self._pending_ids: set[int] = set()
         self._held_notice: dict[int, dict[str, Any]] = {}
+        pending: list[PendingLink] = []
+        results: list[RowResult] = []
+        notices: list[dict[str, Any]] = []
         for row in rows:
             if isinstance(row, RowError):
                 results.append(
@@ -146,28 +123,19 @@ class ChunkProcessor:
                     )
                 )
                 continue
-            result = self._row(row, members, verdicts, hashes, people, pending, notices, now, today)
+            result = self._row(row, members, checks, people, pending, notices, now, today)
             results.append(result)
         self._first_links(pending)
         writes.insert_notices(self.db, notices)
         return results
 
-    def _people(
-        self,
-        verdicts: dict[int, Verdict],
-        by_hash: dict[str, Any],
-        hashes: dict[int, str],
-        now: datetime,
-    ) -> dict[str, int]:
+    def _people(self, checks: dict[int, Check], now: datetime) -> dict[str, int]:
         """Person ids of every resident a row links to, or of the holder of a 個人番号 that did
         not match (the held link names that person); created when missing."""
         wanted: dict[str, Any] = {}
-        for line, verdict in verdicts.items():
-            if verdict.resident is not None:
-                resident = verdict.resident.ref
-                wanted[resident.my_number_hash] = resident  # type: ignore[attr-defined]
-            elif line in hashes and hashes[line] in by_hash:
-                resident = by_hash[hashes[line]].ref
+        for check in checks.values():
+            resident = check.resident or check.holder
+            if resident is not None:
                 wanted[resident.my_number_hash] = resident
         ids = person_ids(self.db, wanted)
         missing = {digest: r for digest, r in wanted.items() if digest not in ids}
@@ -197,8 +165,7 @@ class ChunkProcessor:
         self,
         row: MemberEvent,
         members: dict[MemberKey, KnownMember],
-        verdicts: dict[int, Verdict],
-        hashes: dict[int, str],
+        checks: ChunkChecks,
         people: dict[str, int],
         pending: list[PendingLink],
         notices: list[dict[str, Any]],
@@ -206,8 +173,8 @@ class ChunkProcessor:
         today: Any,
     ) -> RowResult:
         member = members.get(self._keys[row.line_no])
-        digest = hashes.get(row.line_no)
-        mark = fingerprint(row, digest)
+        digest = checks.digests.get(row.line_no)
+        mark = checks.fingerprints[row.line_no]
         if member is not None and member.fingerprint == mark:
             return RowResult(
                 row.line_no,
@@ -249,27 +216,27 @@ class ChunkProcessor:
         created = member.id in self._created and member.fingerprint is None
         if not created:
             writes.update_member(self.db, member.id, row, now)
-        verdict = verdicts[row.line_no]
+        check = checks.checks[row.line_no]
         person_id: int | None = None
-        reason_code, message = verdict.reason_code, verdict_message(verdict)
-        differences = [item.value for item in verdict.differing]
-        variations = [{"item": i.value, "variation": v} for i, v in verdict.variations]
-        if verdict.resident is not None:
-            person_id = people[verdict.resident.ref.my_number_hash]  # type: ignore[attr-defined]
+        reason_code, message = check.reason_code, check.message
+        differences = list(check.differing)
+        variations = [{"item": i, "variation": v} for i, v in check.variations]
+        if check.resident is not None:
+            person_id = people[check.resident.my_number_hash]
             changed = self._insurer_change(person_id, member.id, row)
             if changed:
                 reason_code = "insurer_change.mismatch"
                 message = items_message(reason_code, changed)
                 differences = [item.value for item in changed]
                 status = LinkStatus.HELD
-            elif verdict.outcome is Outcome.LINKED:
+            elif check.outcome is Outcome.LINKED:
                 status = LinkStatus.LINKED
             else:
                 status = LinkStatus.LINKED_CONFIRM
         else:
             status = LinkStatus.HELD
-            if digest is not None and digest in people:
-                person_id = people[digest]  # the holder of the number given: held, never shown
+            if check.holder is not None:
+                person_id = people[check.holder.my_number_hash]  # held, never shown
         method = LinkMethod.MY_NUMBER if digest is not None else LinkMethod.FIVE_ITEM_SEARCH
         self._link(
             member,

@@ -30,6 +30,7 @@ from onshi.clock import Clock, today_jst
 from onshi.db.bulk import BulkInsert
 from onshi.qualification import links
 from onshi.qualification.models import Insurer
+from onshi.registration.checks import ChunkChecks
 from onshi.registration.errors import RegistrationFileError
 from onshi.registration.intake import ChunkProcessor, InsurerRef, RowResult
 from onshi.registration.models import (
@@ -42,9 +43,14 @@ from onshi.registration.models import (
 from onshi.registration.reader import open_records, parsed, pieces_of
 from onshi.registration.residents import Residents, SimulatedResidentLookup
 from onshi.registration.rows import RowError, parse_mapping
-from onshi.registration.validation import RegistrationSpec, from_wire
+from onshi.registration.validation import (
+    CheckSpec,
+    RegistrationSpec,
+    checked_from_wire,
+    from_wire,
+)
 
-CHUNK_ROWS: Final = 2_000
+CHUNK_ROWS: Final = 4_000
 #: Files with at least this many rows left are parsed in a second process.
 PIPELINE_MIN_ROWS: Final = 50_000
 log = logging.getLogger("onshi.registration")
@@ -173,22 +179,31 @@ def _row_chunks(
     left: int,
     today: date,
     size: int,
-) -> Iterator[list[object]]:
+    check: CheckSpec | None,
+) -> Iterator[tuple[list[object], ChunkChecks | None]]:
     """The rows after the first ``skip``, parsed, ``size`` at a time: by the second process
     of :mod:`onshi.batch.validate` for a large file, else here; here too, from the first row
-    not yet handed out, when that process cannot start or fails (the rows are the same)."""
+    not yet handed out, when that process cannot start or fails (the rows are the same). With
+    ``check`` that process also computes each chunk's checks (else None: the chunk's
+    processor computes them)."""
     if not _can_pipeline(engine, left):
-        yield from _chunks(source, skip, today, size)
+        for rows in _chunks(source, skip, today, size):
+            yield rows, None
         return
-    spec = RegistrationSpec(encoding=encoding, skip=skip, today=today, size=size)
+    spec = RegistrationSpec(encoding=encoding, skip=skip, today=today, size=size, check=check)
     done = 0
     try:
         for wires in validate_in_process(spec, lambda: pieces_of(source)):
             done += len(wires)
-            yield [from_wire(item) for item in wires]
+            if check is None:
+                yield [from_wire(item) for item in wires], None
+            else:
+                checked_rows, checks = checked_from_wire(wires)
+                yield list(checked_rows), checks
     except (ValidationProcessError, OSError, pickle.UnpicklingError):
         log.exception("registration import: parsing process failed; parsing here")
-        yield from _chunks(source, skip + done, today, size)
+        for rows in _chunks(source, skip + done, today, size):
+            yield rows, None
 
 
 def run_job(
@@ -233,12 +248,17 @@ def run_job(
             ("job_id", "line", "outcome", "reason_code", "message", "qualification_id"),
         )
         done = skip
+        # the SIMULATED J-LIS can be read by the parsing process too: the checks move there
+        check = None
+        if residents is SimulatedResidentLookup:
+            url = engine.url.render_as_string(hide_password=False)
+            check = CheckSpec(database_url=url, my_number_key=my_number_key)
         chunks = _row_chunks(
             engine, source, encoding=encoding, skip=skip, left=total - skip,
-            today=today_jst(clock), size=chunk_rows,
+            today=today_jst(clock), size=chunk_rows, check=check,
         )  # fmt: skip
-        for number, chunk in enumerate(chunks, start=1):
-            rows = processor.process(chunk)  # type: ignore[arg-type]
+        for number, (chunk, checks) in enumerate(chunks, start=1):
+            rows = processor.process(chunk, checks)  # type: ignore[arg-type]
             results.connection = db.connection()
             results.run(
                 [

@@ -133,8 +133,26 @@ def _exact(item: Item, same: bool) -> ItemResult:
     return ItemResult(item, Match.EXACT if same else Match.DIFFERENT)
 
 
+#: Every item the same (most rows): one shared answer.
+ALL_EXACT: Final = tuple(ItemResult(item, Match.EXACT) for item in ITEMS)
+
+
 def compare_items(applicant: Applicant, resident: Resident) -> tuple[ItemResult, ...]:
     """Each of the 5 items of ``applicant`` against ``resident``."""
+    kanji, kana, address = (
+        applicant.kanji_name.canon,
+        applicant.kana_name.canon,
+        applicant.address.canon,
+    )
+    if (
+        kanji and kana and address
+        and kanji == resident.kanji_name.canon
+        and kana == resident.kana_name.canon
+        and address == resident.address.canon
+        and applicant.birth_date == resident.birth_date
+        and applicant.sex == resident.sex
+    ):  # fmt: skip
+        return ALL_EXACT
     texts: list[ItemResult] = []
     for item, mine, theirs in (
         (Item.KANJI_NAME, applicant.kanji_name, resident.kanji_name),

@@ -179,31 +179,34 @@ def write_first_links(
     at = out.convert("created_at", now)
     actor_kind = out.convert("actor_kind", actor.kind)
     actor_id = None if actor.id is None else str(actor.id)
+    values = {status: status.value for status in LinkStatus}
+    methods = {method: method.value for method in LinkMethod}
     out.run([
         (
-            link_id, p.member_id, p.person_id, p.status.value, p.method.value,
+            link_id, p.member_id, p.person_id, values[p.status], methods[p.method],
             as_json(p.variations) if p.variations else none,
             as_json([{"item": item} for item in p.differences]) if p.differences else none,
             p.reason_code, None, actor_kind, actor_id, at, None,
         )
         for link_id, p in zip(ids, pending, strict=True)
     ])  # fmt: skip
+    audit_kind, insurer_id = actor.audit_kind, insurer.id
     record_audits(
         db,
         clock,
         [
             AuditEntry(
-                actor_kind=actor.audit_kind,
+                actor_kind=audit_kind,
                 actor_id=actor.id,
-                action=f"member_link.{p.status.value}",
+                action=f"member_link.{values[p.status]}",
                 object_type="member_link",
                 object_id=link_id,
                 person_id=p.person_id,
                 details={
                     "qualification_id": p.member_id,
-                    "insurer_id": insurer.id,
-                    "status": p.status.value,
-                    "method": p.method.value,
+                    "insurer_id": insurer_id,
+                    "status": values[p.status],
+                    "method": methods[p.method],
                     "previous_status": None,
                     "previous_person_id": None,
                     "reason_code": p.reason_code,
