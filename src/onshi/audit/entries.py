@@ -2,10 +2,10 @@
 
 An entry is one ``audit_events`` or ``data_access_log`` row. Its bytes are the UTF-8 JSON of an
 object with sorted keys and no insignificant whitespace; ``type`` names the table, ``id`` the
-row; timestamps are UTC ISO 8601 with microseconds. ``leaf_index`` is not part of it (it is the
-entry's position, given later). Every value is an opaque number or a code: names, numbers and
-other personal data never appear, only the database ids they hide behind; audit ``details`` are
-the exception and are shown only to administrators.
+row; timestamps are UTC ISO 8601 with microseconds. Neither the entry's position (in
+``tlog_leaves``, given later) nor ``tx_id`` is part of it. Every value is an opaque number or a
+code: names, numbers and other personal data never appear, only the database ids they hide
+behind; audit ``details`` are the exception and are shown only to administrators.
 """
 
 from __future__ import annotations
